@@ -1,0 +1,23 @@
+# Flags for ember's own programs (the ember command, tests, benchmarks) —
+# never applied to the ember::ember target that consumers link.
+add_library(ember_program_flags INTERFACE)
+target_link_libraries(ember_program_flags INTERFACE ember::ember)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+    set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(ember_program_flags INTERFACE -Wall -Wextra)
+    if(EMBER_NATIVE)
+        target_compile_options(ember_program_flags INTERFACE -march=native)
+    endif()
+    if(EMBER_NO_EXCEPTIONS)
+        target_compile_options(ember_program_flags INTERFACE -fno-exceptions)
+        # doctest's own machinery must not use exceptions either
+        target_compile_definitions(ember_program_flags INTERFACE DOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS)
+    endif()
+    if(EMBER_SANITIZE)
+        target_compile_options(ember_program_flags INTERFACE
+            -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+        target_link_options(ember_program_flags INTERFACE -fsanitize=address,undefined)
+    endif()
+endif()

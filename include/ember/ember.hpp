@@ -1,0 +1,6 @@
+#pragma once
+// ember: header-only C++17 inference of GGUF language models on the CPU.
+// The umbrella header: includes the public headers, nothing else.
+
+#include "ember/error.hpp"
+#include "ember/core/dtype.hpp"
