@@ -4,3 +4,6 @@
 
 #include "ember/error.hpp"
 #include "ember/core/dtype.hpp"
+#include "ember/core/file_mapping.hpp"
+#include "ember/io/gguf.hpp"
+#include "ember/io/gguf_writer.hpp"

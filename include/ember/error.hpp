@@ -42,13 +42,16 @@ struct error {
 
 inline error make_error(errc code, std::string message) { return error{code, std::move(message)}; }
 
+// Inside `result`, the member function error() hides the struct's name.
+using error_info = error;
+
 // A value of type T, or the error that prevented it. Accessing the value of
 // a failed result is a programming error (asserted), never a recoverable one.
 template <class T>
 class [[nodiscard]] result {
 public:
     result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-    result(error failure) : state_(std::in_place_index<1>, std::move(failure)) {}
+    result(error_info failure) : state_(std::in_place_index<1>, std::move(failure)) {}
 
     bool has_value() const { return state_.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -61,25 +64,25 @@ public:
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const ember::error& error() const { assert(!has_value()); return *std::get_if<1>(&state_); }
+    const error_info& error() const { assert(!has_value()); return *std::get_if<1>(&state_); }
 
 private:
-    std::variant<T, ember::error> state_;
+    std::variant<T, error_info> state_;
 };
 
 template <>
 class [[nodiscard]] result<void> {
 public:
     result() = default;
-    result(error failure) : failure_(std::move(failure)), failed_(true) {}
+    result(error_info failure) : failure_(std::move(failure)), failed_(true) {}
 
     bool has_value() const { return !failed_; }
     explicit operator bool() const { return has_value(); }
     void value() const { assert(has_value()); }
-    const ember::error& error() const { assert(failed_); return failure_; }
+    const error_info& error() const { assert(failed_); return failure_; }
 
 private:
-    ember::error failure_{errc::invalid_argument, {}};
+    error_info failure_{errc::invalid_argument, {}};
     bool failed_ = false;
 };
 
