@@ -113,9 +113,11 @@ public:
         out.resize(align_up(out.size()), 0);
         const size_t data_start = out.size();
         for (size_t i = 0; i < tensors_.size(); ++i) {
+            // Tensors without data (crafted tables pointing anywhere) take no space.
+            if (tensors_[i].data.empty()) continue;
             const size_t at = data_start + static_cast<size_t>(offsets[i]);
             if (out.size() < at + tensors_[i].data.size()) out.resize(at + tensors_[i].data.size(), 0);
-            if (!tensors_[i].data.empty()) std::memcpy(out.data() + at, tensors_[i].data.data(), tensors_[i].data.size());
+            std::memcpy(out.data() + at, tensors_[i].data.data(), tensors_[i].data.size());
         }
         out.resize(data_start + align_up(out.size() - data_start), 0);
         return out;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# ember's test command (the README's, and the only thing CI runs):
+#   1. the normal build, 2. a -fno-exceptions build, 3. an ASan + UBSan build
+# — each builds everything and runs the doctest suite through ctest — then
+# 4. the consumer projects (add_subdirectory, find_package, FetchContent).
+# Reference data is taken from ../shared (or $EMBER_TEST_DATA); tests that need
+# it skip loudly when it is absent.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${EMBER_JOBS:-$(nproc)}
+out=$root/build-tests
+
+run_build() {
+    local name=$1
+    shift
+    echo "=== $name build ==="
+    cmake -S "$root" -B "$out/$name" "$@" >/dev/null
+    cmake --build "$out/$name" -j"$jobs"
+    ctest --test-dir "$out/$name" --output-on-failure -j"$jobs" --timeout 1800
+}
+
+run_build normal -DCMAKE_BUILD_TYPE=Release
+run_build no-exceptions -DCMAKE_BUILD_TYPE=Release -DEMBER_NO_EXCEPTIONS=ON
+# -O1 keeps sanitized model runs fast enough; -g gives readable reports
+run_build sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DEMBER_SANITIZE=ON
+
+echo "=== consumer projects ==="
+bash "$root/tests/consumers/check.sh" "$out/consumers"
+echo "all ember tests passed"
