@@ -1,0 +1,97 @@
+// Conformance of the forward pass against ../shared/golden/logits: for every
+// model and prompt, the reference tokens are evaluated and the logits compared
+// (max|Δ| and rms ratio within the bounds of shared/README.md); the greedy
+// continuation is compared token for token.
+#include <doctest/doctest.h>
+#include <ember/runtime/context.hpp>
+
+#include "golden.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace ember_test;
+
+namespace {
+
+int32_t argmax(const float* values, size_t n) {
+    return static_cast<int32_t>(std::max_element(values, values + n) - values);
+}
+
+// Gap between the best and second-best logit: how close a greedy choice was.
+float top2_margin(const float* values, size_t n) {
+    float best = -INFINITY, second = -INFINITY;
+    for (size_t i = 0; i < n; ++i) {
+        if (values[i] > best) { second = best; best = values[i]; }
+        else if (values[i] > second) second = values[i];
+    }
+    return best - second;
+}
+
+struct model_expectation {
+    const char* name;
+    double rms_bound;
+    size_t greedy_must_match;  // tokens of the 24 that must agree
+};
+
+void check_decoder(const model_expectation& expectation) {
+    const golden_model golden = load_golden(expectation.name);
+    if (golden.model_path.empty()) return;
+    auto model = ember::model::load(golden.model_path);
+    REQUIRE_MESSAGE(model, (model ? "" : model.error().message));
+    REQUIRE((*model)->config().n_vocab == golden.n_vocab);
+    auto context = ember::context::create(*model, {512, 2, 0});
+    REQUIRE(context);
+
+    double worst_max = 0.0, worst_rms = 0.0;
+    size_t greedy_agree_min = SIZE_MAX;
+    for (const golden_case& entry : golden.cases) {
+        INFO(expectation.name << " prompt: " << entry.prompt);
+        (*context)->reset();
+        const auto which = entry.all_positions ? ember::logits_for::all : ember::logits_for::last;
+        auto evaluated = (*context)->evaluate(entry.tokens, which);
+        REQUIRE_MESSAGE(evaluated, (evaluated ? "" : evaluated.error().message));
+        const size_t n_vocab = golden.n_vocab;
+        const size_t rows = entry.all_positions ? entry.tokens.size() : 1;
+        REQUIRE(entry.logits.size() == rows * n_vocab);
+        const float* actual = entry.all_positions ? (*context)->logits(0) : (*context)->logits();
+        const difference diff = compare(actual, entry.logits.data(), rows * n_vocab);
+        worst_max = std::max(worst_max, diff.max_abs);
+        worst_rms = std::max(worst_rms, diff.rms_ratio);
+        CHECK(diff.rms_ratio <= expectation.rms_bound);
+
+        // Greedy continuation with the KV cache, one token at a time.
+        size_t agree = 0;
+        bool parted = false;
+        for (size_t step = 0; step < entry.greedy.size(); ++step) {
+            const float* logits = (*context)->logits();
+            const int32_t next = argmax(logits, n_vocab);
+            if (next != entry.greedy[step] && !parted) {
+                parted = true;
+                MESSAGE(expectation.name << ": greedy parts at step " << step << " (ours " << next << ", reference "
+                                         << entry.greedy[step] << ", our top-2 margin " << top2_margin(logits, n_vocab) << ")");
+            }
+            if (!parted) ++agree;
+            // follow the reference's path so later steps stay comparable
+            REQUIRE((*context)->evaluate({entry.greedy[step]}));
+        }
+        greedy_agree_min = std::min(greedy_agree_min, agree);
+        CHECK(agree >= std::min(expectation.greedy_must_match, entry.greedy.size()));
+    }
+    std::printf("| %-22s | %10.3e | %10.3e | %2zu/24 |\n", expectation.name, worst_max, worst_rms, greedy_agree_min);
+}
+
+}  // namespace
+
+TEST_CASE("decoder logits and greedy continuations match the reference") {
+    std::printf("| model                  |   max|Δ|   |  rms ratio | greedy |\n");
+    const model_expectation models[] = {
+        {"stories260K", 2e-3, 24},         {"llama3-tiny-f16", 2e-3, 24},     {"qwen2-tiny-f16", 2e-3, 24},
+        {"qwen3-tiny-f16", 2e-3, 24},      {"gpt2-tiny-f32", 2e-3, 24},       {"llama-qbase-f32", 2e-3, 24},
+        {"llama-qbase-f16", 2e-3, 24},     {"llama-qbase-bf16", 6e-3, 24},    {"llama-qbase-q8_0", 3e-2, 4},
+        {"llama-qbase-q4_0", 3e-2, 4},     {"llama-qbase-q4_1", 3e-2, 4},     {"llama-qbase-q5_0", 3e-2, 4},
+        {"llama-qbase-q5_1", 3e-2, 4},     {"llama-qbase-q2_k", 3e-2, 4},     {"llama-qbase-q3_k_m", 3e-2, 4},
+        {"llama-qbase-q4_k_m", 3e-2, 4},   {"llama-qbase-q5_k_m", 3e-2, 4},   {"llama-qbase-q6_k", 3e-2, 4},
+    };
+    for (const auto& expectation : models) check_decoder(expectation);
+}
