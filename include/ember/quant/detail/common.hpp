@@ -10,6 +10,28 @@
 #include <cstdint>
 #include <cstring>
 
+// ---- exact float semantics ----------------------------------------------------
+// Code that must reproduce ggml's float results bit for bit (the quantizers,
+// whose least-squares searches compare sums of products) must not let the
+// compiler contract `a*b + c` into an FMA: GCC does so by default in GNU
+// mode, clang within an expression, and the reference was built without it.
+// GCC: bracket the code with EMBER_BEGIN_EXACT_FLOAT / EMBER_END_EXACT_FLOAT;
+// clang: put EMBER_EXACT_FLOAT_SCOPE first in each function body (its pragma
+// is scoped to the enclosing braces). -ffast-math voids all of this.
+#if defined(__clang__)
+#define EMBER_BEGIN_EXACT_FLOAT
+#define EMBER_END_EXACT_FLOAT
+#define EMBER_EXACT_FLOAT_SCOPE _Pragma("clang fp contract(off)")
+#elif defined(__GNUC__)
+#define EMBER_BEGIN_EXACT_FLOAT _Pragma("GCC push_options") _Pragma("GCC optimize(\"fp-contract=off\")")
+#define EMBER_END_EXACT_FLOAT _Pragma("GCC pop_options")
+#define EMBER_EXACT_FLOAT_SCOPE
+#else  // MSVC contracts only under /fp:fast (or /fp:contract)
+#define EMBER_BEGIN_EXACT_FLOAT
+#define EMBER_END_EXACT_FLOAT
+#define EMBER_EXACT_FLOAT_SCOPE
+#endif
+
 namespace ember::detail {
 
 // Elements per k-quant super-block.
