@@ -95,3 +95,55 @@ TEST_CASE("decoder logits and greedy continuations match the reference") {
     };
     for (const auto& expectation : models) check_decoder(expectation);
 }
+
+#include <ember/runtime/classifier.hpp>
+
+namespace {
+
+// Pooled embeddings or head outputs of every golden prompt.
+template <class Compute>
+void check_pooled(const char* name, const Compute& compute) {
+    const golden_model golden = load_golden(name);
+    if (golden.model_path.empty()) return;
+    auto model = ember::model::load(golden.model_path);
+    REQUIRE_MESSAGE(model, (model ? "" : model.error().message));
+    auto context = ember::context::create(*model, {512, 2, 0});
+    REQUIRE(context);
+    double worst_max = 0.0, worst_rms = 0.0;
+    for (const golden_case& entry : golden.cases) {
+        INFO(name << " prompt: " << entry.prompt);
+        std::vector<float> actual = compute(**context, entry.tokens);
+        REQUIRE(actual.size() == entry.logits.size());
+        const difference diff = compare(actual.data(), entry.logits.data(), actual.size());
+        worst_max = std::max(worst_max, diff.max_abs);
+        worst_rms = std::max(worst_rms, diff.rms_ratio);
+        CHECK(diff.rms_ratio <= 1e-3);  // issue 7's bound for these f32/f16 models
+    }
+    std::printf("| %-22s | %10.3e | %10.3e |   -    |\n", name, worst_max, worst_rms);
+}
+
+std::vector<float> head_outputs(ember::context& context, const std::vector<int32_t>& tokens, bool probabilities) {
+    auto scores = ember::classify(context, tokens);
+    REQUIRE_MESSAGE(scores, (scores ? "" : scores.error().message));
+    if (probabilities) ember::to_probabilities(*scores);
+    std::vector<float> out;
+    for (const auto& entry : *scores) out.push_back(entry.score);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("encoder embeddings and classification heads match the reference") {
+    check_pooled("bert-tiny-f32", [](ember::context& context, const std::vector<int32_t>& tokens) {
+        return *ember::embed(context, tokens, ember::pooling::cls);
+    });
+    check_pooled("bert-tiny-f32-mean", [](ember::context& context, const std::vector<int32_t>& tokens) {
+        return *ember::embed(context, tokens, ember::pooling::mean);
+    });
+    check_pooled("bert-cls-tiny-f32", [](ember::context& context, const std::vector<int32_t>& tokens) {
+        return head_outputs(context, tokens, false);
+    });
+    check_pooled("qwen3-cls-tiny-f16", [](ember::context& context, const std::vector<int32_t>& tokens) {
+        return head_outputs(context, tokens, true);
+    });
+}
