@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -41,13 +42,13 @@ class json;
 namespace detail { class json_parser; }
 
 // How `json::dump` lays text out. The defaults are Python's json.dumps
-// defaults; `item_separator` empty means "Python's default for this indent"
-// (", " without an indent, "," with one).
+// defaults; an unset `item_separator` means "Python's default for this
+// indent" (", " without an indent, "," with one).
 struct json_dump_style {
-    int indent = -1;             // < 0: one line; >= 0: newline + indent spaces per level
-    bool ensure_ascii = false;   // escape every non-ASCII character as \uXXXX
-    bool sort_keys = false;      // objects in key order instead of insertion order
-    std::string item_separator;  // between array items / object members
+    int indent = -1;                           // < 0: one line; >= 0: newline + indent spaces per level
+    bool ensure_ascii = false;                 // escape every non-ASCII character as \uXXXX
+    bool sort_keys = false;                    // objects in key order instead of insertion order
+    std::optional<std::string> item_separator; // between array items / object members
     std::string key_separator = ": ";
 };
 
@@ -193,7 +194,7 @@ public:
     std::string dump(const json_dump_style& style) const {
         std::string out;
         const std::string item_separator =
-            !style.item_separator.empty() ? style.item_separator : (style.indent >= 0 ? "," : ", ");
+            style.item_separator ? *style.item_separator : (style.indent >= 0 ? "," : ", ");
         dump_to(out, style, item_separator, 0);
         return out;
     }
