@@ -88,3 +88,51 @@ TEST_CASE("reference vectors: llama-spm") {
 TEST_CASE("reference vectors: bert-bge") {
     check_vectors("bert-bge", ember_test::shared_path("tokenizer/ggml-vocab-bert-bge.gguf"));
 }
+
+// ---- more vectors: hostile inputs through transformers.js (tests/data) ----
+
+namespace {
+
+std::string from_hex(const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("extra vectors: emoji, CJK, scripts, whitespace runs, contractions, digits, combining marks, code") {
+    const std::string llama3_path = ember_test::shared_path("models/llama3-tiny-f16.gguf");
+    const std::string qwen_path = ember_test::shared_path("models/qwen3-tiny-f16.gguf");
+    if (llama3_path.empty() || qwen_path.empty()) return;
+    auto llama3 = load_tokenizer(llama3_path);
+    auto qwen = load_tokenizer(qwen_path);
+    REQUIRE(llama3);
+    REQUIRE(qwen);
+    std::istringstream lines(ember_test::read_text(std::string(EMBER_SOURCE_DIR) + "/tests/data/tokenizer_extra_vectors.txt"));
+    std::string line;
+    size_t total = 0, passed = 0;
+    while (std::getline(lines, line)) {
+        std::istringstream fields(line);
+        std::string vocab_name, mode, hex, ids_text;
+        std::getline(fields, vocab_name, '\t');
+        std::getline(fields, mode, '\t');
+        std::getline(fields, hex, '\t');
+        std::getline(fields, ids_text);
+        std::vector<int32_t> expected;
+        std::istringstream numbers(ids_text);
+        int32_t id;
+        while (numbers >> id) expected.push_back(id);
+        const std::string text = from_hex(hex);
+        const ember::tokenizer& tok = vocab_name == "llama3" ? *llama3 : *qwen;
+        ember::encode_options options;
+        options.parse_special = mode == "special";
+        const auto ids = tok.encode(text, options);
+        CHECK_MESSAGE(ids == expected, vocab_name, " ", mode, ": text \"", text, "\" (hex ", hex, ")\n  expected ",
+                      to_string(expected), "\n  got      ", to_string(ids));
+        ++total;
+        passed += ids == expected;
+    }
+    CHECK(total > 900);
+    MESSAGE("extra vectors: ", passed, "/", total, " match");
+}
