@@ -62,7 +62,10 @@ void check_file(const std::string& file_name, const ember::json& expected_tensor
     CHECK_MESSAGE(file->tensors().size() == expected_tensors.size(), file_name);
 
     std::vector<float> values;
-    for (const auto& [tensor_name, expected] : expected_tensors.as_object()) {
+    // (no structured bindings: clang 14 cannot capture them in doctest's lambdas)
+    for (const auto& entry : expected_tensors.as_object()) {
+        const std::string& tensor_name = entry.first;
+        const ember::json& expected = entry.second;
         INFO(file_name << " " << tensor_name);
         const ember::gguf_tensor* tensor = file->find_tensor(tensor_name);
         REQUIRE(tensor != nullptr);
@@ -120,7 +123,9 @@ TEST_CASE("dequantization of every llama-qbase tensor matches the reference") {
     REQUIRE(golden->size() >= 12);  // one file per quantized/half type in shared/README.md
 
     totals total;
-    for (const auto& [file_name, expected_tensors] : golden->as_object()) {
+    for (const auto& entry : golden->as_object()) {
+        const std::string& file_name = entry.first;
+        const ember::json& expected_tensors = entry.second;
         const std::string path = ember_test::shared_path("models/" + file_name);
         if (path.empty()) continue;
         check_file(file_name, expected_tensors, path, total);

@@ -244,7 +244,9 @@ TEST_CASE("round-trip error of random input is within each format's bound") {
     struct expectation { dtype type; double rms_bound; };
     const expectation expectations[] = {
         {dtype::q8_0, 0.007}, {dtype::q6_k, 0.023}, {dtype::q4_0, 0.10}, {dtype::q4_k, 0.09}};
-    for (const auto& [type, rms_bound] : expectations) {
+    for (const auto& expected : expectations) {
+        const dtype type = expected.type;
+        const double rms_bound = expected.rms_bound;
         INFO(ember::name_of(type));
         for (uint32_t seed = 1; seed <= 4; ++seed) {
             const auto x = gaussian(4096, seed, seed == 4 ? 1e-3f : 1.0f);
@@ -292,7 +294,9 @@ TEST_CASE("adversarial finite input stays within bounds") {
         for (size_t i = 0; i < n; ++i) x[i] = x[i] * (i < n / 2 ? 1e-6f : 1e3f);  // wildly different blocks
         cases.push_back({"mixed magnitudes", x});
     }
-    for (const auto& [name, x] : cases) {
+    for (const auto& test_case : cases) {
+        const char* name = test_case.first;
+        const std::vector<float>& x = test_case.second;
         for (dtype type : weight_types) {
             INFO(std::string(name) << " " << ember::name_of(type));
             check_bounds(type, x);
