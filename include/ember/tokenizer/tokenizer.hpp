@@ -70,7 +70,7 @@ struct decode_options {
 };
 
 // Replace bytes that are not well-formed UTF-8 by U+FFFD.
-inline std::string to_valid_utf8(std::string_view text) { return detail::to_valid_utf8(text); }
+inline std::string to_valid_utf8(std::string_view text) { return detail::unicode::to_valid_utf8(text); }
 
 class tokenizer {
 public:
@@ -254,7 +254,7 @@ inline result<tokenizer> tokenizer::create(vocabulary vocab) {
     switch (s.vocab.model) {
         case tokenizer_model::byte_level_bpe: {
             for (size_t byte = 0; byte < 256; ++byte) {
-                detail::append_utf8(s.byte_characters[byte], byte_to_character[byte]);
+                detail::unicode::append_utf8(s.byte_characters[byte], byte_to_character[byte]);
                 s.byte_tokens[byte] = s.find_text_token(s.byte_characters[byte]);
             }
             s.merges.reserve(s.vocab.merges.size());
@@ -325,7 +325,7 @@ inline result<tokenizer> tokenizer::create(vocabulary vocab) {
                 const size_t start = piece.size();
                 bool mapped = !hidden && type != token_type::unknown;
                 for (size_t i = 0; mapped && i < text.size();) {
-                    const detail::utf8_char c = detail::decode_utf8(text, i);
+                    const detail::unicode::utf8_char c = detail::unicode::decode_utf8(text, i);
                     const int byte = c.valid && c.code_point < character_to_byte.size() ? character_to_byte[c.code_point] : -1;
                     if (byte < 0) mapped = false;
                     else piece.push_back(static_cast<char>(byte));
@@ -525,7 +525,7 @@ inline std::string streaming_decoder::push(int32_t id) {
     for (size_t back = 1; back <= 3 && back <= size; ++back) {
         const auto byte = static_cast<unsigned char>(pending_[size - back]);
         if ((byte & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-        const size_t needed = detail::utf8_sequence_length(byte);
+        const size_t needed = detail::unicode::utf8_sequence_length(byte);
         if (needed > back) {
             // Check the continuation bytes so far fit this lead (E0, ED, F0, F4 narrow the second byte).
             bool viable = true;

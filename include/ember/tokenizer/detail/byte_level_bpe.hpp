@@ -104,7 +104,7 @@ inline void bpe_encode_text(const tokenizer_state& state, std::string_view text,
                             bpe_scratch& scratch) {
     std::string normalized;
     if (state.vocab.pre == pre_tokenizer::qwen2) {
-        normalized = nfc(text);  // Qwen's tokenizer.json normalises to NFC before splitting
+        normalized = unicode::nfc(text);  // Qwen's tokenizer.json normalises to NFC before splitting
         text = normalized;
     }
     classify_text(text, scratch.classified);

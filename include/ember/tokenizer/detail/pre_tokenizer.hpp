@@ -42,11 +42,11 @@ struct classified_text {
 };
 
 inline char_class classify(uint32_t code_point) {
-    const uint8_t flags = unicode_flags(code_point);
+    const uint8_t flags = unicode::unicode_flags(code_point);
     if (flags & unicode_data::flag_white_space) return char_class::space;
-    const auto cat = static_cast<category>(flags & unicode_data::category_mask);
-    if (category_is_letter(cat)) return char_class::letter;
-    if (category_is_number(cat)) return char_class::number;
+    const auto cat = static_cast<unicode::category>(flags & unicode_data::category_mask);
+    if (unicode::category_is_letter(cat)) return char_class::letter;
+    if (unicode::category_is_number(cat)) return char_class::number;
     return char_class::other;
 }
 
@@ -58,7 +58,7 @@ inline void classify_text(std::string_view text, classified_text& out) {
     out.classes.reserve(text.size());
     out.offsets.reserve(text.size() + 1);
     for (size_t i = 0; i < text.size();) {
-        const utf8_char c = decode_utf8(text, i);
+        const unicode::utf8_char c = unicode::decode_utf8(text, i);
         out.code_points.push_back(c.code_point);
         out.classes.push_back(classify(c.code_point));
         out.offsets.push_back(i);

@@ -67,7 +67,7 @@ inline void spm_encode_text(const tokenizer_state& state, std::string_view text,
     auto& symbols = scratch.symbols;
     symbols.clear();
     for (size_t offset = 0; offset < escaped.size();) {
-        const utf8_char c = decode_utf8(escaped, offset);  // an invalid byte is a one-byte symbol
+        const unicode::utf8_char c = unicode::decode_utf8(escaped, offset);  // an invalid byte is a one-byte symbol
         const auto index = static_cast<int32_t>(symbols.size());
         symbols.push_back({static_cast<uint32_t>(offset), c.length, index - 1, index + 1});
         offset += c.length;

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ember::detail {
+namespace ember::detail::unicode {
 
 inline constexpr uint32_t replacement_character = 0xFFFD;
 
@@ -294,4 +294,4 @@ inline void append_lowercase(std::vector<uint32_t>& out, uint32_t code_point) {
     out.push_back(found != end && found->code_point == code_point ? found->lower : code_point);
 }
 
-}  // namespace ember::detail
+}  // namespace ember::detail::unicode

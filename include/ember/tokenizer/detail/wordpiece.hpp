@@ -34,18 +34,18 @@ inline bool is_bert_chinese_character(uint32_t cp) {
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-inline bool is_bert_whitespace(uint32_t cp) { return cp == '\t' || cp == '\n' || cp == '\r' || is_white_space(cp); }
+inline bool is_bert_whitespace(uint32_t cp) { return cp == '\t' || cp == '\n' || cp == '\r' || unicode::is_white_space(cp); }
 
 inline bool is_bert_control(uint32_t cp) {
     if (cp == '\t' || cp == '\n' || cp == '\r') return false;
-    const category cat = category_of(cp);
-    return cat == category::control || cat == category::format || cat == category::unassigned ||
-           cat == category::private_use || cat == category::surrogate;
+    const unicode::category cat = unicode::category_of(cp);
+    return cat == unicode::category::control || cat == unicode::category::format || cat == unicode::category::unassigned ||
+           cat == unicode::category::private_use || cat == unicode::category::surrogate;
 }
 
 inline bool is_bert_punctuation(uint32_t cp) {
     if (cp < 0x80) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-    return is_punctuation(cp);
+    return unicode::is_punctuation(cp);
 }
 
 // The normaliser, returning code points.
@@ -53,10 +53,10 @@ inline std::vector<uint32_t> bert_normalize(std::string_view text) {
     std::vector<uint32_t> cleaned;
     cleaned.reserve(text.size());
     for (size_t i = 0; i < text.size();) {
-        const utf8_char c = decode_utf8(text, i);
+        const unicode::utf8_char c = unicode::decode_utf8(text, i);
         i += c.length;
         const uint32_t cp = c.code_point;  // invalid bytes arrive as U+FFFD
-        if (cp == 0 || cp == replacement_character || is_bert_control(cp)) continue;
+        if (cp == 0 || cp == unicode::replacement_character || is_bert_control(cp)) continue;
         if (is_bert_whitespace(cp)) {
             cleaned.push_back(' ');
         } else if (is_bert_chinese_character(cp)) {
@@ -70,12 +70,12 @@ inline std::vector<uint32_t> bert_normalize(std::string_view text) {
     // Strip accents: canonical decomposition, canonical order, drop Mn.
     std::vector<uint32_t> decomposed;
     decomposed.reserve(cleaned.size());
-    for (uint32_t cp : cleaned) append_canonical_decomposition(decomposed, cp);
-    canonical_order(decomposed);
+    for (uint32_t cp : cleaned) unicode::append_canonical_decomposition(decomposed, cp);
+    unicode::canonical_order(decomposed);
     std::vector<uint32_t> lowered;
     lowered.reserve(decomposed.size());
     for (uint32_t cp : decomposed)
-        if (category_of(cp) != category::nonspacing_mark) append_lowercase(lowered, cp);
+        if (unicode::category_of(cp) != unicode::category::nonspacing_mark) unicode::append_lowercase(lowered, cp);
     return lowered;
 }
 
@@ -121,15 +121,15 @@ inline void wordpiece_encode_text(const tokenizer_state& state, std::string_view
         word_characters = 0;
     };
     for (uint32_t cp : normalized) {
-        if (is_white_space(cp)) {
+        if (unicode::is_white_space(cp)) {
             flush();
         } else if (is_bert_punctuation(cp)) {
             flush();
-            append_utf8(word, cp);
+            unicode::append_utf8(word, cp);
             word_characters = 1;
             flush();
         } else {
-            append_utf8(word, cp);
+            unicode::append_utf8(word, cp);
             ++word_characters;
         }
     }
