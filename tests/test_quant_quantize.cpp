@@ -396,3 +396,35 @@ TEST_CASE("quantize_row and dequantize_row reject what they cannot do") {
     CHECK(partial.error().code == ember::errc::invalid_argument);
     CHECK(ember::dequantize_row(dtype::q5_k, blocks.data(), x.data(), 0));  // empty is fine
 }
+
+TEST_CASE("SIMD activation quantizers give the scalar quantizers' bytes") {
+    // Includes exact ties: with amax 127 the Q8_0 scale is 1, so x.5 values
+    // land on halves and must round away from zero like C's roundf.
+    std::vector<std::vector<float>> inputs;
+    inputs.push_back(gaussian(4096, 31));
+    inputs.push_back(gaussian(4096, 32, 1e-30f));
+    {
+        std::vector<float> ties(4096);
+        for (size_t i = 0; i < ties.size(); ++i) ties[i] = (i % 32 == 0) ? 127.0f : static_cast<float>(i % 255) * 0.5f - 63.5f;
+        inputs.push_back(ties);
+    }
+    {
+        std::vector<float> mixed = gaussian(4096, 33);
+        for (size_t i = 0; i < mixed.size(); i += 97) mixed[i] = -mixed[i] * 50.0f;  // signed maxima
+        for (size_t i = 256; i < 512; ++i) mixed[i] = 0.0f;  // an all-zero Q8_K block
+        inputs.push_back(mixed);
+    }
+    for (dtype type : {dtype::q8_0, dtype::q8_1, dtype::q8_k}) {
+        INFO(ember::name_of(type));
+        const auto fast = ember::quantize_function_of(type);
+        const auto scalar = ember::quantize_function_scalar_of(type);
+        REQUIRE(bool(fast));
+        REQUIRE(bool(scalar));
+        for (const auto& x : inputs) {
+            std::vector<uint8_t> a(ember::row_bytes(type, x.size())), b(a.size());
+            fast(x.data(), a.data(), static_cast<int64_t>(x.size()));
+            scalar(x.data(), b.data(), static_cast<int64_t>(x.size()));
+            CHECK(a == b);
+        }
+    }
+}

@@ -91,11 +91,18 @@ inline int truncate_clamped(float value, int lowest, int highest) {
 }
 
 // C's roundf (halves away from zero) into [lowest, highest], NaN -> 0.
+// Written without branches or libm calls (GCC calls truncf out of line) so
+// loops over it vectorize (it is on the per-token path: activation
+// quantization): truncate, then step away
+// from zero when the dropped fraction (exact for |value| < 2^23, zero above)
+// is at least a half.
 inline int round_away_clamped(float value, int lowest, int highest) {
-    if (!(value == value)) return 0;
-    if (!(value > static_cast<float>(lowest))) return lowest;
-    if (!(value < static_cast<float>(highest))) return highest;
-    return static_cast<int>(std::round(value));
+    float v = value == value ? value : 0.0f;
+    v = v < static_cast<float>(lowest) ? static_cast<float>(lowest) : v;
+    v = v > static_cast<float>(highest) ? static_cast<float>(highest) : v;
+    const int whole = static_cast<int>(v);  // in range now: truncation, no libm call
+    const float fraction = v - static_cast<float>(whole);
+    return whole + (fraction >= 0.5f) - (fraction <= -0.5f);
 }
 
 // ---- k-quant scales ----------------------------------------------------------

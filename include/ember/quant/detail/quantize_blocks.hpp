@@ -35,7 +35,7 @@ inline void quantize_q8_0(const float* x, void* destination, int64_t n) {
     auto* block = static_cast<uint8_t*>(destination);
     for (int64_t b = 0; b < n / 32; ++b, block += 34, x += 32) {
         float amax = 0.0f;
-        for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));  // ggml's MAX() for finite x; skips NaN
+        for (int j = 0; j < 32; ++j) amax = std::fabs(x[j]) > amax ? std::fabs(x[j]) : amax;  // skips NaN
         const float d = amax / 127;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         store_fp16(block, d);
@@ -50,7 +50,7 @@ inline void quantize_q8_1(const float* x, void* destination, int64_t n) {
     auto* block = static_cast<uint8_t*>(destination);
     for (int64_t b = 0; b < n / 32; ++b, block += 36, x += 32) {
         float amax = 0.0f;
-        for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+        for (int j = 0; j < 32; ++j) amax = std::fabs(x[j]) > amax ? std::fabs(x[j]) : amax;
         const float d = amax / 127;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         store_fp16(block, d);
