@@ -12,6 +12,7 @@
 #include "ember/core/dtype.hpp"
 #include "ember/error.hpp"
 #include "ember/quant/detail/dequantize_blocks.hpp"
+#include "ember/quant/detail/dequantize_simd.hpp"
 
 #include <cstdint>
 #include <string>
@@ -23,8 +24,8 @@ namespace ember {
 // `blocks` holds row_bytes(type, n) readable bytes and `out` holds n floats.
 using dequantize_function = void (*)(const void* blocks, float* out, int64_t n);
 
-// The dequantizer of `type`, or nullptr when ember has none (IQ*, TQ*, ...).
-inline dequantize_function dequantize_function_of(dtype type) {
+// The portable dequantizer of `type`, or nullptr when ember has none (IQ*, TQ*, ...).
+inline dequantize_function dequantize_function_scalar_of(dtype type) {
     switch (type) {
         case dtype::f32: return detail::dequantize_f32;
         case dtype::f16: return detail::dequantize_f16;
@@ -41,6 +42,13 @@ inline dequantize_function dequantize_function_of(dtype type) {
         case dtype::q6_k: return detail::dequantize_q6_k;
         default: return nullptr;
     }
+}
+
+// The fastest dequantizer for the compile-time target (AVX2 versions give
+// the same floats as the portable ones), or nullptr.
+inline dequantize_function dequantize_function_of(dtype type) {
+    if (const dequantize_function simd = detail::dequantize_function_simd_of(type)) return simd;
+    return dequantize_function_scalar_of(type);
 }
 
 inline bool can_dequantize(dtype type) { return dequantize_function_of(type) != nullptr; }
