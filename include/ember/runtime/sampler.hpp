@@ -37,6 +37,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <variant>
@@ -147,9 +148,10 @@ struct sampler_settings {
             return result;
         }
         if (top_k > 0) result.stages.push_back(sampling::top_k{top_k});
-        if (typical_p < 1.0f) result.stages.push_back(sampling::typical_p{typical_p});
-        if (top_p < 1.0f) result.stages.push_back(sampling::top_p{top_p});
-        if (min_p > 0.0f) result.stages.push_back(sampling::min_p{min_p});
+        // (Out-of-range values still make a stage, so that create() reports them.)
+        if (typical_p != 1.0f) result.stages.push_back(sampling::typical_p{typical_p});
+        if (top_p != 1.0f) result.stages.push_back(sampling::top_p{top_p});
+        if (min_p != 0.0f) result.stages.push_back(sampling::min_p{min_p});
         if (temperature != 1.0f) result.stages.push_back(sampling::temperature{temperature});
         return result;
     }
@@ -193,7 +195,13 @@ public:
     // Forgets the penalty history and restarts the random sequence from the
     // chain's seed (or a new one).
     void reset() { reset(chain_.seed); }
-    void reset(uint64_t seed);
+    void reset(uint64_t seed) {
+        chain_.seed = seed;
+        random_.reseed(seed);
+        clear_history();
+    }
+    // Forgets the penalty history only; the random sequence continues.
+    void clear_history();
 
     const sampler_chain& chain() const { return chain_; }
     size_t n_vocab() const { return n_vocab_; }
@@ -264,8 +272,11 @@ inline result<sampler> sampler::create(sampler_chain chain, size_t n_vocab) {
         return make_error(errc::invalid_argument, "sampler: n_vocab " + std::to_string(n_vocab) + " is not usable");
     constexpr int32_t longest_window = 1 << 20;
     auto probability = [](const char* stage, float p) -> result<void> {
-        if (!(p >= 0.0f && p <= 1.0f))
-            return make_error(errc::invalid_argument, std::string("sampler: ") + stage + " p must be in [0, 1], got " + std::to_string(p));
+        if (!(p >= 0.0f && p <= 1.0f)) {
+            char value[32];
+            std::snprintf(value, sizeof value, "%g", static_cast<double>(p));
+            return make_error(errc::invalid_argument, std::string("sampler: ") + stage + " must be in [0, 1], got " + value);
+        }
         return {};
     };
     for (const sampler_stage& stage : chain.stages) {
@@ -314,9 +325,7 @@ inline sampler::sampler(sampler_chain chain, size_t n_vocab)
     }
 }
 
-inline void sampler::reset(uint64_t seed) {
-    chain_.seed = seed;
-    random_.reseed(seed);
+inline void sampler::clear_history() {
     for (stage_state& state : states_) {
         penalty_window& window = state.window;
         window.next = window.filled = 0;
