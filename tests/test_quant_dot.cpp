@@ -239,3 +239,59 @@ TEST_CASE("vec_dot API: activation types and misuse") {
     CHECK(std::isnan(ember::vec_dot(dtype::q8_0, bytes.data(), bytes.data(), -32)));
     CHECK(ember::vec_dot(dtype::q8_0, bytes.data(), bytes.data(), 0) == 0.0f);
 }
+
+TEST_CASE("tiles of dot products equal one vec_dot per row and token") {
+    std::mt19937 rng(2024);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (dtype type : dot_types) {
+        INFO(ember::name_of(type));
+        const auto tile = ember::vec_dot_tile_function_of(type);
+        REQUIRE(bool(tile));
+        const auto scalar = ember::vec_dot_function_scalar_of(type);
+        const int64_t block = ember::traits_of(type).block_size;
+        const dtype activation_type = ember::vec_dot_type(type);
+        for (int64_t rows : {1, 4, 7, 13}) {
+            for (int64_t tokens : {1, 3, 4, 6, 9}) {
+                const int64_t n = (block == 256 ? 3 : 9) * block;
+                // padded strides: rows and activation rows are not contiguous
+                const size_t weight_stride = ember::row_bytes(type, static_cast<uint64_t>(n)) + 7;
+                const size_t activation_stride = ember::row_bytes(activation_type, static_cast<uint64_t>(n)) + 4;
+                std::vector<uint8_t> weights(weight_stride * static_cast<size_t>(rows));
+                for (int64_t r = 0; r < rows; ++r) {
+                    const auto row = random_weights(type, n, rng);
+                    std::copy(row.begin(), row.end(), weights.begin() + static_cast<std::ptrdiff_t>(r * weight_stride));
+                }
+                std::vector<uint8_t> activations(activation_stride * static_cast<size_t>(tokens));
+                std::vector<double> magnitudes(static_cast<size_t>(tokens));
+                std::vector<activation> quantized;
+                for (int64_t t = 0; t < tokens; ++t) {
+                    std::vector<float> x(static_cast<size_t>(n));
+                    for (float& v : x) v = normal(rng);
+                    quantized.push_back(quantize_activation(type, x));
+                    std::copy(quantized.back().blocks.begin(), quantized.back().blocks.end(),
+                              activations.begin() + static_cast<std::ptrdiff_t>(t * activation_stride));
+                }
+                const size_t out_stride = static_cast<size_t>(rows) + 3;
+                std::vector<float> out(out_stride * static_cast<size_t>(tokens), -1234.0f);
+                tile(weights.data(), weight_stride, rows, activations.data(), activation_stride, tokens, n, out.data(),
+                     out_stride);
+                int bad = 0;
+                for (int64_t t = 0; t < tokens; ++t) {
+                    for (int64_t r = 0; r < rows; ++r) {
+                        const std::vector<uint8_t> row(weights.begin() + static_cast<std::ptrdiff_t>(r * weight_stride),
+                                                       weights.begin() + static_cast<std::ptrdiff_t>(r * weight_stride) +
+                                                           static_cast<std::ptrdiff_t>(ember::row_bytes(type, static_cast<uint64_t>(n))));
+                        const double magnitude = exact_dot(type, row, quantized[static_cast<size_t>(t)]).second;
+                        const float want = scalar(row.data(), quantized[static_cast<size_t>(t)].blocks.data(), n);
+                        const float got = out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)];
+                        bad += !(std::fabs(double(got) - want) <= 1e-6 * magnitude);
+                    }
+                    // the padding between rows of out is untouched
+                    for (size_t pad = static_cast<size_t>(rows); pad < out_stride; ++pad)
+                        bad += out[static_cast<size_t>(t) * out_stride + pad] != -1234.0f;
+                }
+                CHECK_MESSAGE(bad == 0, rows << " rows x " << tokens << " tokens");
+            }
+        }
+    }
+}

@@ -19,6 +19,7 @@
 #include "ember/quant/blocks.hpp"
 #include "ember/quant/detail/dot_scalar.hpp"
 #include "ember/quant/detail/dot_simd.hpp"
+#include "ember/quant/detail/dot_tile.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -70,6 +71,47 @@ inline bool has_vec_dot(dtype weight_type) { return vec_dot_function_scalar_of(w
 // Name of the instruction set the SIMD versions use ("avx512-vnni", "avx2"
 // or "scalar"), for benchmarks and logs.
 inline const char* vec_dot_isa() { return detail::simd_isa_name; }
+
+// ---- tiles of dot products (prefill) ---------------------------------------------
+//
+// out[t * out_stride + r] = dot(weight row r, activation row t) for r < rows,
+// t < tokens: weight rows `weight_stride` bytes apart, activation rows (each
+// n elements in vec_dot_type) `activation_stride` bytes apart. Faster than
+// rows x tokens vec_dot calls where a micro-kernel exists (AVX-512 VNNI:
+// Q8_0, Q4_0, Q4_K, Q6_K), the same calls otherwise; results agree with
+// vec_dot to float rounding.
+using vec_dot_tile_function = void (*)(const void* weights, size_t weight_stride, int64_t rows,
+                                       const void* activations, size_t activation_stride, int64_t tokens, int64_t n,
+                                       float* out, size_t out_stride);
+
+namespace detail {
+// vec_dot_function_of folds to a direct call for a constant type.
+template <dtype Type>
+inline float dot_of(const void* weight_row, const void* activation, int64_t n);
+}  // namespace detail
+
+// The tile function of the weight type, or nullptr without a dot product.
+inline vec_dot_tile_function vec_dot_tile_function_of(dtype weight_type) {
+    if (const vec_dot_tile_function simd = detail::dot_tile_function_simd_of(weight_type)) return simd;
+    switch (weight_type) {
+        case dtype::q4_0: return detail::dot_tile_by_rows<detail::dot_of<dtype::q4_0>>;
+        case dtype::q4_1: return detail::dot_tile_by_rows<detail::dot_of<dtype::q4_1>>;
+        case dtype::q5_0: return detail::dot_tile_by_rows<detail::dot_of<dtype::q5_0>>;
+        case dtype::q5_1: return detail::dot_tile_by_rows<detail::dot_of<dtype::q5_1>>;
+        case dtype::q8_0: return detail::dot_tile_by_rows<detail::dot_of<dtype::q8_0>>;
+        case dtype::q2_k: return detail::dot_tile_by_rows<detail::dot_of<dtype::q2_k>>;
+        case dtype::q3_k: return detail::dot_tile_by_rows<detail::dot_of<dtype::q3_k>>;
+        case dtype::q4_k: return detail::dot_tile_by_rows<detail::dot_of<dtype::q4_k>>;
+        case dtype::q5_k: return detail::dot_tile_by_rows<detail::dot_of<dtype::q5_k>>;
+        case dtype::q6_k: return detail::dot_tile_by_rows<detail::dot_of<dtype::q6_k>>;
+        default: return nullptr;
+    }
+}
+
+template <dtype Type>
+inline float detail::dot_of(const void* weight_row, const void* activation, int64_t n) {
+    return vec_dot_function_of(Type)(weight_row, activation, n);
+}
 
 // One dot product. A type without a dot product, or an n that is negative or
 // not a whole number of blocks, gives NaN (a programming error, reported

@@ -18,6 +18,16 @@
 #include <cstring>
 
 EMBER_BEGIN_EXACT_FLOAT
+// GCC 12 with AVX512-VNNI miscompiles integer dot-product loops such as
+// sum((int8_t)u8 * s8) or sum(((u8 & 15) - 8) * s8): it turns them into
+// vpdpbusd as if the first operand were unsigned (wrong results; reproduced
+// with g++ 12.2 -O2 -march=znver4). These portable versions are the yardstick
+// for the SIMD ones, so GCC's vectorizer is kept out of them entirely; on x86
+// the SIMD versions are what runs.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-vectorize")
+#endif
 namespace ember::detail {
 
 // ---- legacy formats x Q8_0 / Q8_1 ----------------------------------------------
@@ -101,10 +111,7 @@ inline float dot_q8_0_q8_0_scalar(const void* weight_row, const void* activation
     const auto* y = static_cast<const block_q8_0*>(activation);
     float sum = 0;
     for (int64_t b = 0; b < n / 32; ++b, x += 34, ++y) {
-        // Read the quants through an int8 pointer (char-type access, no
-        // aliasing issue), never as `(int8_t)byte`: GCC 12 with AVX512-VNNI
-        // vectorizes sum((int8_t)u8 * s8) into vpdpbusd as if the bytes were
-        // unsigned, i.e. wrong code (reproduced with g++ 12.2 -O2 -march=znver4).
+        // int8 view of the quants (char-type access, no aliasing issue)
         const auto* qs = reinterpret_cast<const int8_t*>(x + 2);
         int sumi = 0;
         for (int j = 0; j < 32; ++j) sumi += qs[j] * y->qs[j];
@@ -266,4 +273,7 @@ inline float dot_q6_k_q8_k_scalar(const void* weight_row, const void* activation
 }
 
 }  // namespace ember::detail
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 EMBER_END_EXACT_FLOAT
