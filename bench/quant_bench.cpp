@@ -173,6 +173,37 @@ int main(int argc, char** argv) {
                     static_cast<double>(dequantize_rows * cols) / time_dequantize / 1e9);
     }
 
+    // Prefill: 64 tokens against a cache-resident tile of weights, one thread.
+    std::printf("\nprefill-style products (64 tokens x 256 rows x %lld columns, 1 thread), GMAC/s:\n",
+                static_cast<long long>(cols));
+    for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q2_k, dtype::q3_k,
+                       dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+        const int64_t rows = 256, tokens = 64;
+        const size_t weight_stride = ember::row_bytes(type, static_cast<uint64_t>(cols));
+        const auto weights = random_weights(type, rows * cols, rng);
+        const dtype activation_type = ember::vec_dot_type(type);
+        const size_t activation_stride = ember::row_bytes(activation_type, static_cast<uint64_t>(cols));
+        std::vector<uint8_t> activations(activation_stride * tokens);
+        for (int64_t t = 0; t < tokens; ++t)
+            if (!ember::quantize_row(activation_type, x.data(), activations.data() + t * activation_stride, cols)) return 1;
+        std::vector<float> out(static_cast<size_t>(rows * tokens));
+        const auto tile = ember::vec_dot_tile_function_of(type);
+        const auto dot = ember::vec_dot_function_of(type);
+        const double macs = static_cast<double>(rows * tokens * cols);
+        const double time_tile = best_time(5, [&] {
+            tile(weights.data(), weight_stride, rows, activations.data(), activation_stride, tokens, cols, out.data(),
+                 static_cast<size_t>(rows));
+        });
+        const double time_rows = best_time(5, [&] {
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t t = 0; t < tokens; ++t)
+                    out[static_cast<size_t>(t * rows + r)] =
+                        dot(weights.data() + r * weight_stride, activations.data() + t * activation_stride, cols);
+        });
+        std::printf("  %-5s tile %6.1f   vec_dot per row and token %6.1f\n", std::string(ember::name_of(type)).c_str(),
+                    macs / time_tile / 1e9, macs / time_rows / 1e9);
+    }
+
     std::printf("\nactivation quantization (%lld floats):\n", static_cast<long long>(cols));
     for (dtype type : {dtype::q8_0, dtype::q8_1, dtype::q8_k}) {
         std::vector<uint8_t> blocks(ember::row_bytes(type, static_cast<uint64_t>(cols)));
