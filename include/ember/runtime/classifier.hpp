@@ -31,7 +31,7 @@ inline result<std::vector<label_score>> classify(context& context, const std::ve
     EMBER_TRY_ASSIGN(std::vector<float> pooled, embed(context, tokens, mode));
 
     thread_pool single(1);
-    matmul_scratch scratch(1, pooled.size());
+    matmul_scratch scratch(1, pooled.size(), 1);
     if (weights.classifier) {  // BERT pooler: tanh(W·x + b)
         std::vector<float> dense(weights.classifier.rows());
         matmul(weights.classifier, pooled.data(), 1, dense.data(), dense.size(), single, scratch);

@@ -82,10 +82,10 @@ private:
     void feed_forward_block(const layer_weights& layer, size_t n);
     void normalize(const float* in, float* out, size_t n, const tensor_view& weight, const tensor_view& bias);
     void project(const tensor_view& weight, const tensor_view& bias, const float* in, size_t n, float* out, size_t stride);
-    float* key_cache(size_t layer, size_t kv_head) {
+    uint16_t* key_cache(size_t layer, size_t kv_head) {
         return k_cache_.data() + ((layer * model_->config().n_head_kv + kv_head) * n_ctx_) * model_->config().head_dim;
     }
-    float* value_cache(size_t layer, size_t kv_head) {
+    uint16_t* value_cache(size_t layer, size_t kv_head) {
         return v_cache_.data() + ((layer * model_->config().n_head_kv + kv_head) * n_ctx_) * model_->config().head_dim;
     }
 
@@ -95,9 +95,11 @@ private:
     thread_pool pool_;
     matmul_scratch matmul_scratch_;
 
-    // KV cache, laid out [layer][kv_head][position][head_dim] so attention
-    // streams each head's keys and values contiguously.
-    std::vector<float> k_cache_, v_cache_;
+    // KV cache in f16, laid out [layer][kv_head][position][head_dim] so
+    // attention streams each head's keys and values contiguously. f16 halves
+    // its memory and reads, and is what the reference (llama.cpp's default
+    // cache type) stores: keeping it makes ember's logits agree with it.
+    std::vector<uint16_t> k_cache_, v_cache_;
     // Scratch for one batch of n_batch tokens (row per token).
     std::vector<float> x_, normed_, q_, k_, v_, attended_, ffn_gate_, ffn_up_;
     std::vector<float> scores_;      // per thread: one row of n_ctx attention scores
@@ -130,10 +132,10 @@ inline context::context(std::shared_ptr<const ember::model> model, size_t n_ctx,
     : model_(std::move(model)), n_ctx_(n_ctx), n_batch_(n_batch), pool_(n_threads) {
     const model_config& c = model_->config();
     const size_t widest_input = std::max<size_t>({c.n_embd, c.n_ff, c.q_width()});
-    matmul_scratch_ = matmul_scratch(n_threads, widest_input);
+    matmul_scratch_ = matmul_scratch(n_threads, widest_input, n_batch);
     const size_t cache = static_cast<size_t>(c.n_layer) * c.n_head_kv * n_ctx * c.head_dim;
-    k_cache_.assign(cache, 0.0f);
-    v_cache_.assign(cache, 0.0f);
+    k_cache_.assign(cache, 0);
+    v_cache_.assign(cache, 0);
     x_.assign(n_batch * c.n_embd, 0.0f);
     normed_.assign(n_batch * std::max(c.n_embd, c.q_width()), 0.0f);
     q_.assign(n_batch * c.q_width(), 0.0f);
@@ -280,9 +282,13 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
             float* head = k_.data() + t * kv_width + h * head_dim;
             if (layer.attn_k_norm) rms_norm(head, layer.attn_k_norm.floats(), config.norm_eps, head_dim, head);
             if (config.rope != rope_style::none) rope_apply(head, config.rope, config.rope_dim, rope_table_.data() + t * config.rope_dim);
-            std::copy(head, head + head_dim, key_cache(layer_index, h) + (n_past_ + t) * head_dim);
+            uint16_t* key_slot = key_cache(layer_index, h) + (n_past_ + t) * head_dim;
+            uint16_t* value_slot = value_cache(layer_index, h) + (n_past_ + t) * head_dim;
             const float* value = v_.data() + t * kv_width + h * head_dim;
-            std::copy(value, value + head_dim, value_cache(layer_index, h) + (n_past_ + t) * head_dim);
+            for (size_t d = 0; d < head_dim; ++d) {
+                key_slot[d] = f32_to_fp16(head[d]);
+                value_slot[d] = f32_to_fp16(value[d]);
+            }
         }
     }
 
@@ -291,16 +297,16 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
     const size_t group = config.n_head / config.n_head_kv;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     pool_.parallel_for(config.n_head, [&](size_t h, int thread) {
-        const float* keys = key_cache(layer_index, h / group);
-        const float* values = value_cache(layer_index, h / group);
+        const uint16_t* keys = key_cache(layer_index, h / group);
+        const uint16_t* values = value_cache(layer_index, h / group);
         float* scores = scores_.data() + static_cast<size_t>(thread) * n_ctx_;
         for (size_t t = 0; t < n; ++t) {
             const float* query = q_.data() + t * q_width + h * head_dim;
             const size_t visible = config.causal ? n_past_ + t + 1 : n_past_ + n;
             for (size_t j = 0; j < visible; ++j) {
-                const float* key = keys + j * head_dim;
+                const uint16_t* key = keys + j * head_dim;
                 float dot = 0.0f;
-                for (size_t d = 0; d < head_dim; ++d) dot += query[d] * key[d];
+                for (size_t d = 0; d < head_dim; ++d) dot += query[d] * fp16_to_f32(key[d]);
                 scores[j] = dot * scale;
             }
             softmax(scores, visible);
@@ -308,8 +314,8 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
             std::fill(out, out + head_dim, 0.0f);
             for (size_t j = 0; j < visible; ++j) {
                 const float weight = scores[j];
-                const float* value = values + j * head_dim;
-                for (size_t d = 0; d < head_dim; ++d) out[d] += weight * value[d];
+                const uint16_t* value = values + j * head_dim;
+                for (size_t d = 0; d < head_dim; ++d) out[d] += weight * fp16_to_f32(value[d]);
             }
         }
     });
