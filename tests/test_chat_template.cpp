@@ -1082,3 +1082,17 @@ TEST_CASE("context helper and the ChatML default") {
     REQUIRE(bare);
     CHECK(ember::chat_template_context(*bare, false, "", "")["messages"].size() == 1);
 }
+
+TEST_CASE("values that share structure cannot blow up printing, serializing or comparing") {
+    // Each step doubles the logical size of a list built from shared halves.
+    const std::string doubling =
+        "{% set ns = namespace(x=[1]) %}{% for i in range(80) %}{% set ns.x = [ns.x, ns.x] %}{% endfor %}";
+    CHECK(is_error(render(doubling + "{{ ns.x }}")));
+    CHECK(is_error(render(doubling + "{{ ns.x | tojson }}")));
+    CHECK(is_error(render(doubling + "{{ ns.x == ns.x }}")));
+    // A namespace that contains itself prints bounded.
+    CHECK(is_error(render("{% set ns = namespace() %}{% set ns.a = ns %}{% set ns.b = ns %}{{ ns }}")));
+    // Quadratic builtins stay fast on long inputs.
+    CHECK(render("{{ range(200000) | unique | list | length }}") == "200000");
+    CHECK(is_error(render("{% for i in range(100000) %}{{ 5 in range(100000) }}{% endfor %}")));
+}

@@ -56,6 +56,7 @@ struct chat_template_options {
     size_t max_output_bytes = size_t{16} << 20;  // also bounds any single string the template builds
     size_t max_loop_iterations = 1000000;         // also bounds any sequence the template builds
     int max_depth = 200;                          // nesting of evaluation, macro recursion included
+    uint64_t max_steps = 10000000;                // evaluation budget: expressions plus the size of what builtins walk and build
 };
 
 class chat_template {
@@ -83,6 +84,7 @@ public:
         limits.max_output_bytes = options.max_output_bytes;
         limits.max_loop_iterations = options.max_loop_iterations;
         limits.max_depth = options.max_depth;
+        limits.max_steps = options.max_steps;
         detail::jinja::interpreter interpreter(limits, &options.now);
         return interpreter.run(*program_, globals.dict_items());
     }

@@ -243,8 +243,10 @@ inline value_list split_text(std::string_view text, const value* separator, int6
     return parts;
 }
 
+// Python's str.replace; stops early (returning a string just over `limit`)
+// once the result outgrows `limit`, so the caller's size check fails fast.
 inline std::string replace_text(std::string_view text, std::string_view old_text, std::string_view new_text,
-                                int64_t count) {
+                                int64_t count, size_t limit = SIZE_MAX) {
     std::string out;
     if (old_text.empty()) {
         // Python inserts between every code point (and at both ends).
@@ -255,6 +257,7 @@ inline std::string replace_text(std::string_view text, std::string_view old_text
                 out += new_text;
                 ++done;
             }
+            if (out.size() > limit) return out;
             if (i + 1 >= offsets.size()) break;
             out += text.substr(offsets[i], offsets[i + 1] - offsets[i]);
         }
@@ -270,6 +273,7 @@ inline std::string replace_text(std::string_view text, std::string_view old_text
         out += new_text;
         start = found + old_text.size();
         ++done;
+        if (out.size() > limit) return out;
     }
     out += text.substr(start);
     return out;
@@ -515,9 +519,41 @@ inline std::string object_description(const value& item) {
     }
 }
 
+// `loop.<name>` computed from the loop's items and this iteration's index.
+inline value loop_attribute(const value& loop, const std::string& name) {
+    const int64_t index = loop.as_integer();
+    const value_list& items = loop.items();
+    const int64_t length = static_cast<int64_t>(items.size());
+    if (name == "index") return value::integer(index + 1);
+    if (name == "index0") return value::integer(index);
+    if (name == "revindex") return value::integer(length - index);
+    if (name == "revindex0") return value::integer(length - index - 1);
+    if (name == "first") return value::boolean(index == 0);
+    if (name == "last") return value::boolean(index == length - 1);
+    if (name == "length") return value::integer(length);
+    if (name == "depth") return value::integer(1);
+    if (name == "depth0") return value::integer(0);
+    if (name == "previtem") {
+        if (index > 0) return items[static_cast<size_t>(index - 1)];
+        return value::undefined("there is no previous item");
+    }
+    if (name == "nextitem") {
+        if (index + 1 < length) return items[static_cast<size_t>(index + 1)];
+        return value::undefined("there is no next item");
+    }
+    if (name == "cycle") {
+        callable_data cycle;
+        cycle.name = "loop.cycle";
+        cycle.self = std::make_shared<const value>(value::integer(index));
+        return value::callable(std::move(cycle));
+    }
+    return value::undefined("'LoopContext' object has no attribute '" + name + "'");
+}
+
 // jinja2's getattr: Python attribute first (methods), then item.
 inline result<value> get_attribute(const value& object, const std::string& name) {
     if (object.is_undefined()) return undefined_failure(object);
+    if (object.is_loop_context()) return loop_attribute(object, name);
     const auto missing = [&] {
         return value::undefined("'" + object_description(object) + "' has no attribute '" + name + "'");
     };

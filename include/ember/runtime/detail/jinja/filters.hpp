@@ -4,6 +4,8 @@
 
 #include <ember/runtime/detail/jinja/builtins.hpp>
 
+#include <unordered_set>
+
 namespace ember::detail::jinja {
 
 inline result<value> apply_filter(const std::string& name, const value& input, const arguments& args,
@@ -246,7 +248,7 @@ inline result<value> apply_filter(const std::string& name, const value& input, c
         if (args.positional.size() < 2 && !args.get(1, "new")) return type_failure("replace needs old and new");
         const value count = args.get_or(2, "count", value::none());
         std::string replaced = replace_text(text_of(input), text_of(*args.get(0, "old")), text_of(*args.get(1, "new")),
-                                            count.is_none() ? -1 : count.as_integer());
+                                            count.is_none() ? -1 : count.as_integer(), context.max_string_bytes);
         return checked_string(std::move(replaced), context);
     }
     if (name == "join") {
@@ -332,16 +334,21 @@ inline result<value> apply_filter(const std::string& name, const value& input, c
         const bool case_sensitive = truthy(args.get_or(0, "case_sensitive", value::boolean(false)));
         const value* attribute = args.get(1, "attribute");
         value_list kept;
-        std::vector<value> seen;
+        // Hash a canonical form (Python equality: 1 == 1.0 == True) so a long
+        // list is not compared pairwise.
+        std::unordered_set<std::string> seen;
         for (const value& item : items) {
             EMBER_TRY_ASSIGN(value key, sort_key(item, attribute, case_sensitive));
-            bool duplicate = false;
-            for (const value& previous : seen)
-                if (equals(previous, key)) duplicate = true;
-            if (!duplicate) {
-                seen.push_back(key);
-                kept.push_back(item);
+            std::string canonical;
+            if (key.is_number()) {
+                const double number = key.as_double();
+                canonical = (key.is_floating() && number != std::floor(number)) ? "f" + repr(key)
+                            : key.is_floating() && std::fabs(number) < 9.2e18 ? "i" + std::to_string(static_cast<int64_t>(number))
+                            : key.is_floating() ? "f" + repr(key) : "i" + std::to_string(key.as_integer());
+            } else {
+                canonical = std::string(type_name(key)) + ":" + repr(key);
             }
+            if (seen.insert(std::move(canonical)).second) kept.push_back(item);
         }
         return value::list(std::move(kept));
     }
@@ -644,7 +651,7 @@ inline result<value> call_string_method(const std::string& name, const std::stri
         EMBER_TRY_ASSIGN(std::string old_text, argument_text(0, "old"));
         EMBER_TRY_ASSIGN(std::string new_text, argument_text(1, "new"));
         const int64_t count = args.get_or(2, "count", value::integer(-1)).as_integer();
-        return checked_string(replace_text(text, old_text, new_text, count), context);
+        return checked_string(replace_text(text, old_text, new_text, count, context.max_string_bytes), context);
     }
     if (name == "find" || name == "rfind" || name == "index" || name == "rindex") {
         EMBER_TRY_ASSIGN(std::string needle, argument_text(0, "sub"));
@@ -855,6 +862,10 @@ inline result<value> call_global(const std::string& name, const arguments& args,
     }
     if (name == "dict" || name == "namespace") {
         value_dict members;
+        // value_dict::set is linear; keep construction from data sub-quadratic in practice.
+        for (const value& positional : args.positional)
+            if (positional.is_sequence() && positional.items().size() > 65536)
+                return template_failure(name + "() from more than 65536 pairs");
         for (const value& positional : args.positional) {
             if (positional.is_dict() || positional.is_namespace()) {
                 for (const auto& entry : positional.dict_items().items) members.set(entry.first, entry.second);

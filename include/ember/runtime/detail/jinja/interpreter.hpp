@@ -20,6 +20,7 @@ struct render_limits {
     size_t max_output_bytes = 0;
     size_t max_loop_iterations = 0;
     int max_depth = 0;
+    uint64_t max_steps = 0;  // evaluation budget: expressions evaluated plus the size of what they produced
 };
 
 class interpreter {
@@ -35,6 +36,7 @@ public:
         frames_.clear();
         frames_.push_back(frame{globals.items, no_parent});  // 0: the caller's variables
         frames_.push_back(frame{{}, 0});                      // 1: the template's top level
+        frame_count_ = 2;
         current_ = 1;
         std::string out;
         output_ = &out;
@@ -112,14 +114,19 @@ private:
         return {};
     }
 
+    // Frames are a stack; popped frames keep their storage for the next
+    // push (a loop pushes one per iteration).
     size_t push_frame(size_t parent) {
-        frames_.push_back(frame{{}, parent});
+        if (frame_count_ == frames_.size()) frames_.push_back(frame{{}, parent});
+        frames_[frame_count_].variables.clear();
+        frames_[frame_count_].parent = parent;
         const size_t previous = current_;
-        current_ = frames_.size() - 1;
+        current_ = frame_count_++;
         return previous;
     }
     void pop_frame(size_t previous) {
-        frames_.pop_back();
+        --frame_count_;
+        frames_[frame_count_].variables.clear();
         current_ = previous;
     }
 
@@ -162,7 +169,7 @@ private:
                 if (item.is_string()) {
                     EMBER_TRY(emit(item.as_string()));
                 } else {
-                    EMBER_TRY(emit(to_str(item)));
+                    EMBER_TRY(emit(to_str(item, limits_.max_output_bytes + 1)));
                 }
                 return flow::normal;
             }
@@ -205,7 +212,7 @@ private:
                 EMBER_TRY_ASSIGN(std::string text, capture(node.body));
                 block_value_ = value::string(std::move(text));
                 EMBER_TRY_ASSIGN(value item, evaluate(*node.expression));
-                EMBER_TRY(emit(to_str(item)));
+                EMBER_TRY(emit(to_str(item, limits_.max_output_bytes + 1)));
                 return flow::normal;
             }
             case statement::kind::break_loop: return flow::break_loop;
@@ -246,32 +253,15 @@ private:
             items = std::move(kept);
         }
         if (items.empty()) return execute(node.else_body);
-        const int64_t length = static_cast<int64_t>(items.size());
+        const auto shared_items = std::make_shared<const value_list>(std::move(items));
+        const int64_t length = static_cast<int64_t>(shared_items->size());
         for (int64_t i = 0; i < length; ++i) {
             if (++iterations_ > limits_.max_loop_iterations)
                 return template_failure("template exceeded the limit of " +
                                         std::to_string(limits_.max_loop_iterations) + " loop iterations");
             const size_t previous = push_frame(current_);
-            value_dict loop;
-            loop.items.reserve(13);
-            const auto add = [&](const char* key, value item) { loop.items.emplace_back(value::string(key), std::move(item)); };
-            add("index", value::integer(i + 1));
-            add("index0", value::integer(i));
-            add("revindex", value::integer(length - i));
-            add("revindex0", value::integer(length - i - 1));
-            add("first", value::boolean(i == 0));
-            add("last", value::boolean(i == length - 1));
-            add("length", value::integer(length));
-            add("depth", value::integer(1));
-            add("depth0", value::integer(0));
-            if (i > 0) add("previtem", items[static_cast<size_t>(i - 1)]);
-            if (i + 1 < length) add("nextitem", items[static_cast<size_t>(i + 1)]);
-            callable_data cycle;
-            cycle.name = "loop.cycle";
-            cycle.self = std::make_shared<const value>(value::integer(i));
-            add("cycle", value::callable(std::move(cycle)));
-            assign("loop", value::dict(std::move(loop)));
-            auto bound = bind_targets(node.targets, items[static_cast<size_t>(i)], node.line);
+            assign("loop", value::loop_context(shared_items, i));
+            auto bound = bind_targets(node.targets, (*shared_items)[static_cast<size_t>(i)], node.line);
             auto outcome = bound ? execute(node.body) : result<flow>(bound.error());
             pop_frame(previous);
             if (!outcome) return outcome.error();
@@ -298,7 +288,22 @@ private:
     result<value> evaluate(const expression& node) {
         depth_guard guard(depth_);
         if (depth_ > limits_.max_depth) return template_failure("template nesting or recursion too deep");
+        if (++steps_ > limits_.max_steps) return template_failure("template exceeded its evaluation budget");
         auto evaluated = evaluate_node(node);
+        if (evaluated) {
+            // Builtins and literals do work proportional to what they build
+            // (and filters/tests/calls to what they walk): charge it. Plain
+            // lookups share existing values and cost nothing extra.
+            const value& produced = *evaluated;
+            if (node.type != expression::kind::name && node.type != expression::kind::attribute &&
+                node.type != expression::kind::subscript && node.type != expression::kind::literal &&
+                node.type != expression::kind::conditional) {
+                steps_ += produced.weight() + (produced.is_string() ? produced.as_string().size() / 64 : 0);
+            }
+            if (produced.weight() > limits_.max_loop_iterations)
+                return template_failure("template built a value of more than " +
+                                        std::to_string(limits_.max_loop_iterations) + " elements");
+        }
         if (!evaluated && evaluated.error().message.compare(0, 15, "template error ") != 0 &&
             evaluated.error().message.compare(0, 16, "template syntax ") != 0 && !raised_) {
             // Name the line once, at the innermost failing expression.
@@ -334,10 +339,12 @@ private:
             case expression::kind::call: {
                 EMBER_TRY_ASSIGN(value callee, evaluate(*node.operands[0]));
                 EMBER_TRY_ASSIGN(arguments args, evaluate_arguments(node, 1));
+                if (callee.is_callable() && callee.function().self) steps_ += callee.function().self->weight();
                 return call(callee, args);
             }
             case expression::kind::filter: {
                 EMBER_TRY_ASSIGN(value input, evaluate(*node.operands[0]));
+                if (filter_walks_input(node.text)) steps_ += input.weight();
                 EMBER_TRY_ASSIGN(arguments args, evaluate_arguments(node, 1));
                 return apply_filter(node.text, input, args, context_);
             }
@@ -369,6 +376,7 @@ private:
                 EMBER_TRY_ASSIGN(value left, evaluate(*node.operands[0]));
                 for (size_t i = 0; i < node.comparators.size(); ++i) {
                     EMBER_TRY_ASSIGN(value right, evaluate(*node.operands[i + 1]));
+                    steps_ += left.weight() + right.weight();  // == and `in` walk containers
                     EMBER_TRY_ASSIGN(bool holds, comparison(node.comparators[i], left, right));
                     if (!holds) return value::boolean(false);
                     left = std::move(right);
@@ -403,6 +411,18 @@ private:
             }
         }
         return value::none();
+    }
+
+    // Filters whose work grows with the size of their input (length, default
+    // and friends look at the top level only).
+    static bool filter_walks_input(const std::string& name) {
+        static const char* const walking[] = {"tojson", "map",   "select", "reject", "selectattr", "rejectattr",
+                                              "sort",   "unique", "join",  "list",   "dictsort",   "items",
+                                              "sum",    "min",   "max",    "batch",  "reverse",    "string",
+                                              "pprint", "format", "indent", "replace", "wordcount", "center"};
+        for (const char* candidate : walking)
+            if (name == candidate) return true;
+        return false;
     }
 
     result<value> call(const value& callee, const arguments& args) {
@@ -485,8 +505,8 @@ private:
 
     result<value> binary_operation(const std::string& op, const value& left, const value& right) {
         if (op == "~") {
-            std::string text = to_str(left);
-            text += to_str(right);
+            std::string text = to_str(left, limits_.max_output_bytes + 1);
+            text += to_str(right, limits_.max_output_bytes + 1);
             return checked_string(std::move(text), context_);
         }
         if (left.is_undefined()) return undefined_failure(left);
@@ -575,7 +595,8 @@ private:
         if (op == "+") {
             if (left.is_string() && right.is_string()) {
                 if (left.as_string().size() + right.as_string().size() > limits_.max_output_bytes)
-                    return checked_string(std::string(limits_.max_output_bytes + 1, ' '), context_);
+                    return template_failure("template produced a string longer than the output limit (" +
+                                            std::to_string(limits_.max_output_bytes) + " bytes)");
                 return value::string(left.as_string() + right.as_string());
             }
             if ((left.is_list() && right.is_list()) || (left.is_tuple() && right.is_tuple())) {
@@ -598,9 +619,11 @@ private:
     render_limits limits_;
     builtin_context context_;
     std::vector<frame> frames_;
+    size_t frame_count_ = 0;
     size_t current_ = 0;
     std::string* output_ = nullptr;
     size_t iterations_ = 0;
+    uint64_t steps_ = 0;
     int depth_ = 0;
     value block_value_;
     bool raised_ = false;

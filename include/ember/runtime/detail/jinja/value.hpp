@@ -45,7 +45,7 @@ public:
     // Python's types, as far as templates can see them. `undefined` is
     // jinja2's default Undefined: prints empty, is falsy, iterates as empty,
     // and fails on attribute access or arithmetic.
-    enum class kind { undefined, none, boolean, integer, floating, string, list, tuple, dict, namespace_object, callable };
+    enum class kind { undefined, none, boolean, integer, floating, string, list, tuple, dict, namespace_object, callable, loop_context };
 
     value() = default;
     static value undefined(std::string hint = {}) {
@@ -76,16 +76,20 @@ public:
     }
     static value list(value_list items) {
         value result = of_kind(kind::list);
+        result.weight_ = weigh(items);
         result.list_ = std::make_shared<const value_list>(std::move(items));
         return result;
     }
     static value tuple(value_list items) {
         value result = of_kind(kind::tuple);
+        result.weight_ = weigh(items);
         result.list_ = std::make_shared<const value_list>(std::move(items));
         return result;
     }
     static value dict(value_dict items) {
         value result = of_kind(kind::dict);
+        result.weight_ = 1;
+        for (const auto& entry : items.items) result.weight_ = saturating_add(result.weight_, saturating_add(entry.first.weight_, entry.second.weight_));
         result.dict_ = std::make_shared<value_dict>(std::move(items));
         return result;
     }
@@ -94,6 +98,14 @@ public:
     static value namespace_object(value_dict items) {
         value result = of_kind(kind::namespace_object);
         result.dict_ = std::make_shared<value_dict>(std::move(items));
+        return result;
+    }
+    // The `loop` variable of a for loop: the loop's items (shared by every
+    // iteration) and this iteration's index; attributes are computed on access.
+    static value loop_context(std::shared_ptr<const value_list> items, int64_t index) {
+        value result = of_kind(kind::loop_context);
+        result.list_ = std::move(items);
+        result.integer_ = index;
         return result;
     }
     static value callable(callable_data function) {
@@ -117,6 +129,7 @@ public:
     bool is_dict() const { return kind_ == kind::dict; }
     bool is_namespace() const { return kind_ == kind::namespace_object; }
     bool is_callable() const { return kind_ == kind::callable; }
+    bool is_loop_context() const { return kind_ == kind::loop_context; }
 
     bool as_bool() const { return integer_ != 0; }
     // bool and int as int64
@@ -129,6 +142,10 @@ public:
     const value_dict& dict_items() const { return dict_ ? *dict_ : empty_dict(); }
     value_dict& mutable_namespace() { return *dict_; }
     const callable_data& function() const { return *callable_; }
+    // How many values a full walk of this one visits (lists and dicts share
+    // their children, so a few assignments can build a value whose printed
+    // or serialized form is exponential; the interpreter bounds the weight).
+    uint64_t weight() const { return weight_; }
 
 private:
     static value of_kind(kind type) {
@@ -139,7 +156,15 @@ private:
     static const value_list& empty_list() { static const value_list empty; return empty; }
     static const value_dict& empty_dict() { static const value_dict empty; return empty; }
 
+    static uint64_t saturating_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+    static uint64_t weigh(const value_list& items) {
+        uint64_t total = 1;
+        for (const value& item : items) total = saturating_add(total, item.weight_);
+        return total;
+    }
+
     kind kind_ = kind::undefined;
+    uint64_t weight_ = 1;
     int64_t integer_ = 0;  // also bool
     double floating_ = 0.0;
     std::string string_;
@@ -162,6 +187,7 @@ inline const char* type_name(const value& item) {
         case value::kind::dict: return "dict";
         case value::kind::namespace_object: return "Namespace";
         case value::kind::callable: return "function";
+        case value::kind::loop_context: return "LoopContext";
     }
     return "object";
 }
@@ -182,7 +208,8 @@ inline bool truthy(const value& item) {
         case value::kind::tuple: return !item.items().empty();
         case value::kind::dict: return !item.dict_items().items.empty();
         case value::kind::namespace_object:
-        case value::kind::callable: return true;
+        case value::kind::callable:
+        case value::kind::loop_context: return true;
     }
     return false;
 }
@@ -220,6 +247,7 @@ inline bool equals(const value& a, const value& b) {
         }
         case value::kind::namespace_object: return &a.dict_items() == &b.dict_items();
         case value::kind::callable: return &a.function() == &b.function();
+        case value::kind::loop_context: return &a.items() == &b.items() && a.as_integer() == b.as_integer();
         default: return false;
     }
 }
@@ -367,9 +395,12 @@ inline std::string string_repr(std::string_view text) {
     return out;
 }
 
-inline void append_repr(std::string& out, const value& item, int depth = 0);
+// Printing stops growing a string once it passes `limit` (callers pass just
+// over their output limit, whose check then fails): a namespace that
+// contains itself cannot print forever.
+inline void append_repr(std::string& out, const value& item, size_t limit, int depth = 0);
 
-inline void append_str(std::string& out, const value& item, int depth = 0) {
+inline void append_str(std::string& out, const value& item, size_t limit, int depth = 0) {
     switch (item.type()) {
         case value::kind::undefined: return;
         case value::kind::none: out += "None"; return;
@@ -377,12 +408,12 @@ inline void append_str(std::string& out, const value& item, int depth = 0) {
         case value::kind::integer: out += std::to_string(item.as_integer()); return;
         case value::kind::floating: out += float_to_string(item.as_double()); return;
         case value::kind::string: out += item.as_string(); return;
-        default: append_repr(out, item, depth); return;
+        default: append_repr(out, item, limit, depth); return;
     }
 }
 
-inline void append_repr(std::string& out, const value& item, int depth) {
-    if (depth > 64) {  // values are trees, but keep printing bounded regardless
+inline void append_repr(std::string& out, const value& item, size_t limit, int depth) {
+    if (depth > 64 || out.size() > limit) {  // namespaces can nest themselves
         out += "...";
         return;
     }
@@ -396,7 +427,7 @@ inline void append_repr(std::string& out, const value& item, int depth) {
             const value_list& items = item.items();
             for (size_t i = 0; i < items.size(); ++i) {
                 if (i) out += ", ";
-                append_repr(out, items[i], depth + 1);
+                append_repr(out, items[i], limit, depth + 1);
             }
             if (is_tuple && items.size() == 1) out += ',';
             out += is_tuple ? ')' : ']';
@@ -410,9 +441,9 @@ inline void append_repr(std::string& out, const value& item, int depth) {
             for (const auto& entry : item.dict_items().items) {
                 if (!first) out += ", ";
                 first = false;
-                append_repr(out, entry.first, depth + 1);
+                append_repr(out, entry.first, limit, depth + 1);
                 out += ": ";
-                append_repr(out, entry.second, depth + 1);
+                append_repr(out, entry.second, limit, depth + 1);
             }
             out += '}';
             if (item.is_namespace()) out += '>';
@@ -421,20 +452,27 @@ inline void append_repr(std::string& out, const value& item, int depth) {
         case value::kind::callable:
             out += "<function " + item.function().name + ">";
             return;
-        default: append_str(out, item, depth); return;
+        case value::kind::loop_context:
+            out += "<LoopContext " + std::to_string(item.as_integer() + 1) + "/" + std::to_string(item.items().size()) + ">";
+            return;
+        default: append_str(out, item, limit, depth); return;
     }
 }
 
-inline std::string to_str(const value& item) {
+// Python's str() and repr(). The default limit only guards against
+// self-containing namespaces; the interpreter passes its output limit.
+constexpr size_t default_print_limit = size_t{64} << 20;
+
+inline std::string to_str(const value& item, size_t limit = default_print_limit) {
     if (item.is_string()) return item.as_string();
     std::string out;
-    append_str(out, item);
+    append_str(out, item, limit);
     return out;
 }
 
-inline std::string repr(const value& item) {
+inline std::string repr(const value& item, size_t limit = default_print_limit) {
     std::string out;
-    append_repr(out, item);
+    append_repr(out, item, limit);
     return out;
 }
 
