@@ -403,3 +403,51 @@ TEST_CASE("one tokenizer, many threads: the same results as alone") {
     for (auto& thread : threads) thread.join();
     for (int count : mismatches) CHECK(count == 0);
 }
+
+TEST_CASE("fast paths (small-piece merging, word splitting, piece cache) equal the reference algorithms") {
+    // Texts with long and short pieces, repeated words (cache hits) and runs.
+    std::mt19937 random(7);
+    const std::vector<std::string> words = {"the", " the", "The", "tokenizer", " internationalization", "  ", "\n",
+                                            "42", "1234567", "\xE5\xA4\xA9\xE6\xB0\x94", "\xF0\x9F\xA6\x99", "don't",
+                                            "a_b_c", "::", "std::vector<int>", "\t", "\xC3\xA9t\xC3\xA9", "e\xCC\x81",
+                                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "!!!", "\xFF"};
+    std::vector<std::string> texts;
+    for (int t = 0; t < 40; ++t) {
+        std::string text;
+        const size_t n = 1 + random() % 300;
+        for (size_t i = 0; i < n; ++i) text += words[random() % words.size()];
+        texts.push_back(text);
+    }
+    const char* const byte_level[] = {"models/llama3-tiny-f16.gguf", "models/qwen2-tiny-f16.gguf", "tokenizer/ggml-vocab-gpt-2.gguf"};
+    for (const std::string relative : byte_level) {
+        const std::string path = ember_test::shared_path(relative);
+        if (path.empty()) continue;
+        auto tok = load_tokenizer(path);
+        REQUIRE(tok);
+        const auto& state = ember::detail::tokenizer_access::state(*tok);
+        for (const std::string& text : texts) {
+            std::vector<int32_t> fast, reference;
+            ember::detail::bpe_scratch fast_scratch, reference_scratch;
+            reference_scratch.use_fast_paths = false;
+            ember::detail::bpe_encode_text(state, text, fast, fast_scratch);
+            ember::detail::bpe_encode_text(state, text, reference, reference_scratch);
+            CHECK_MESSAGE(fast == reference, relative, ": ", text);
+        }
+    }
+    for (const std::string relative : {"tokenizer/ggml-vocab-llama-spm.gguf", "models/stories260K.gguf"}) {
+        const std::string path = ember_test::shared_path(relative);
+        if (path.empty()) continue;
+        auto tok = load_tokenizer(path);
+        REQUIRE(tok);
+        const auto& state = ember::detail::tokenizer_access::state(*tok);
+        CHECK(state.spm_words_are_independent);
+        for (const std::string& text : texts) {
+            std::vector<int32_t> fast, reference;
+            ember::detail::spm_scratch fast_scratch, reference_scratch;
+            reference_scratch.use_fast_paths = false;
+            ember::detail::spm_encode_text(state, text, true, fast, fast_scratch);
+            ember::detail::spm_encode_text(state, text, true, reference, reference_scratch);
+            CHECK_MESSAGE(fast == reference, relative, ": ", text);
+        }
+    }
+}

@@ -48,6 +48,14 @@
 
 namespace ember {
 
+class tokenizer;
+namespace detail {
+// For tests that compare the fast paths with the reference algorithms.
+struct tokenizer_access {
+    static const tokenizer_state& state(const tokenizer& tok);
+};
+}  // namespace detail
+
 struct encode_options {
     // Frame the text as the model expects a whole input: BOS first (for
     // BERT, [CLS]), and EOS / [SEP] last when the vocabulary asks for them
@@ -128,6 +136,7 @@ public:
 
 private:
     friend class streaming_decoder;
+    friend struct detail::tokenizer_access;
     explicit tokenizer(std::shared_ptr<const detail::tokenizer_state> state) : state_(std::move(state)) {}
 
     // The bytes a token contributes to decoded text, before the leading-space rule.
@@ -280,6 +289,13 @@ inline result<tokenizer> tokenizer::create(vocabulary vocab) {
             break;
         }
         case tokenizer_model::sentencepiece:
+            s.spm_words_are_independent = true;
+            for (size_t id = 0; id < n_vocab && s.spm_words_are_independent; ++id) {
+                const std::string& token = tokens[id];
+                size_t leading = 0;
+                while (token.compare(leading, 3, "\xE2\x96\x81") == 0) leading += 3;
+                if (token.find("\xE2\x96\x81", leading) != std::string::npos) s.spm_words_are_independent = false;
+            }
             for (size_t id = 0; id < n_vocab; ++id) {
                 const int byte = detail::parse_byte_token(tokens[id]);
                 if (byte >= 0 && s.byte_tokens[static_cast<size_t>(byte)] < 0 &&
@@ -404,6 +420,8 @@ inline result<tokenizer> tokenizer::create(vocabulary vocab) {
         if (id != no_token) s.end_of_generation[static_cast<size_t>(id)] = 1;
     return tokenizer(std::move(state));
 }
+
+inline const detail::tokenizer_state& detail::tokenizer_access::state(const tokenizer& tok) { return *tok.state_; }
 
 inline result<tokenizer> tokenizer::from_gguf(const gguf_file& file) {
     auto vocab = vocabulary_from_gguf(file);

@@ -11,6 +11,7 @@
 #include "ember/tokenizer/detail/unicode.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,6 +36,8 @@ struct bpe_scratch {
     std::vector<candidate> heap;
     std::string mapped;
     classified_text classified;
+    piece_cache cache;
+    bool use_fast_paths = true;  // small-piece merging and the piece cache (tests compare with them off)
 };
 
 // Min-heap order: lowest rank first, then leftmost.
@@ -55,6 +58,37 @@ inline void bpe_queue_pair(const tokenizer_state& state, bpe_scratch& scratch, i
     std::push_heap(scratch.heap.begin(), scratch.heap.end(), bpe_candidate_after);
 }
 
+// Most pieces are a word of a few bytes. For those a heap costs more than
+// it saves: scan for the lowest-ranked pair (leftmost on ties — equal ranks
+// are the same merge) with each adjacent pair's merge cached, and update
+// only the two pairs a merge changes. Same merges, same order as the heap.
+inline constexpr size_t small_piece_bytes = 24;
+
+inline void bpe_encode_small_piece(const tokenizer_state& state, std::string_view piece, std::vector<int32_t>& out) {
+    int32_t ids[small_piece_bytes];
+    merge_index::merge pairs[small_piece_bytes];  // pairs[i]: the merge of ids[i] and ids[i + 1]
+    size_t n = 0;
+    for (unsigned char byte : piece) {
+        const int32_t id = state.byte_tokens[byte];
+        if (id >= 0) ids[n++] = id;  // a vocabulary without this byte: dropped, as Hugging Face does without an unk token
+    }
+    for (size_t i = 0; i + 1 < n; ++i) pairs[i] = state.merges.find(ids[i], ids[i + 1]);
+    while (n > 1) {
+        size_t best = n;
+        int32_t best_rank = INT32_MAX;
+        for (size_t i = 0; i + 1 < n; ++i)
+            if (pairs[i].rank >= 0 && pairs[i].rank < best_rank) best_rank = pairs[i].rank, best = i;
+        if (best == n) break;
+        ids[best] = pairs[best].result;
+        for (size_t i = best + 1; i + 1 < n; ++i) ids[i] = ids[i + 1];
+        for (size_t i = best + 1; i + 2 < n; ++i) pairs[i] = pairs[i + 1];
+        --n;
+        if (best > 0) pairs[best - 1] = state.merges.find(ids[best - 1], ids[best]);
+        if (best + 1 < n) pairs[best] = state.merges.find(ids[best], ids[best + 1]);
+    }
+    out.insert(out.end(), ids, ids + n);
+}
+
 // Encode one pre-tokenized piece (raw bytes), appending ids.
 inline void bpe_encode_piece(const tokenizer_state& state, std::string_view piece, std::vector<int32_t>& out,
                              bpe_scratch& scratch) {
@@ -68,6 +102,7 @@ inline void bpe_encode_piece(const tokenizer_state& state, std::string_view piec
             return;
         }
     }
+    if (piece.size() <= small_piece_bytes && scratch.use_fast_paths) return bpe_encode_small_piece(state, piece, out);
     auto& symbols = scratch.symbols;
     symbols.clear();
     for (unsigned char byte : piece) {
@@ -109,9 +144,14 @@ inline void bpe_encode_text(const tokenizer_state& state, std::string_view text,
     }
     classify_text(text, scratch.classified);
     const classified_text& classified = scratch.classified;
+    if (text.size() >= 512 && !scratch.cache.enabled() && scratch.use_fast_paths) scratch.cache.enable();
     auto emit = [&](size_t begin, size_t end) {
         const size_t offset = classified.offsets[begin];
-        bpe_encode_piece(state, text.substr(offset, classified.offsets[end] - offset), out, scratch);
+        const std::string_view piece = text.substr(offset, classified.offsets[end] - offset);
+        if (scratch.cache.lookup(piece, out)) return;
+        const size_t first = out.size();
+        bpe_encode_piece(state, piece, out, scratch);
+        scratch.cache.store(piece, out, first);
     };
     switch (state.vocab.pre) {
         case pre_tokenizer::gpt2: split_gpt2_style(classified, emit); break;

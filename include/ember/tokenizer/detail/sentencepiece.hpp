@@ -31,6 +31,8 @@ struct spm_scratch {
     std::vector<symbol> symbols;
     std::vector<bigram> heap;
     std::string escaped;
+    piece_cache cache;
+    bool use_fast_paths = true;  // small-segment merging and the word cache (tests compare with them off)
 };
 
 // Max-heap order: highest score first, then leftmost.
@@ -50,28 +52,85 @@ inline void spm_queue_pair(const tokenizer_state& state, spm_scratch& scratch, i
     std::push_heap(scratch.heap.begin(), scratch.heap.end(), spm_bigram_before);
 }
 
-// Encode a fragment of plain text; `space_prefix` adds the leading ▁.
-inline void spm_encode_text(const tokenizer_state& state, std::string_view text, bool space_prefix,
-                            std::vector<int32_t>& out, spm_scratch& scratch) {
-    static constexpr char lower_one_eighth_block[] = "\xE2\x96\x81";  // ▁ U+2581
-    std::string& escaped = scratch.escaped;
-    escaped.clear();
-    if (space_prefix) escaped += lower_one_eighth_block;
-    for (char c : text) {
-        if (c == ' ') escaped += lower_one_eighth_block;
-        else escaped.push_back(c);
-    }
-    if (escaped.empty()) return;
-    if (escaped.size() > UINT32_MAX) return;  // offsets are 32-bit; 4 GiB of text in one call is not supported
+inline constexpr char lower_one_eighth_block[] = "\xE2\x96\x81";  // ▁ U+2581, SentencePiece's space
 
+// Append the ids of one final symbol: its token, else its bytes.
+inline void spm_emit_symbol(const tokenizer_state& state, std::string_view piece, int32_t id, std::vector<int32_t>& out) {
+    if (id < 0) id = state.find_text_token(piece);
+    if (id >= 0) {
+        out.push_back(id);
+        return;
+    }
+    // Byte fallback; a vocabulary without byte tokens gets one unknown per symbol.
+    const bool has_bytes = std::all_of(piece.begin(), piece.end(), [&](char byte) {
+        return state.byte_tokens[static_cast<unsigned char>(byte)] >= 0;
+    });
+    if (has_bytes) {
+        for (unsigned char byte : piece) out.push_back(state.byte_tokens[byte]);
+    } else if (state.vocab.unknown >= 0) {
+        out.push_back(state.vocab.unknown);
+    }
+}
+
+// A word of a few characters: scan for the best pair (highest score,
+// leftmost on ties) with each adjacent pair's token cached, instead of a
+// heap. Same merges in the same order as spm_encode_segment.
+inline constexpr size_t small_segment_symbols = 32;
+
+inline bool spm_encode_small_segment(const tokenizer_state& state, std::string_view escaped, size_t begin, size_t end,
+                                     std::vector<int32_t>& out) {
+    uint32_t offsets[small_segment_symbols + 1];
+    int32_t ids[small_segment_symbols];    // token of symbol i once known (-1: look up at the end)
+    int32_t pairs[small_segment_symbols];  // token formed by symbols i and i + 1, or -1
+    size_t n = 0;
+    for (size_t offset = begin; offset < end; ++n) {
+        if (n == small_segment_symbols) return false;
+        offsets[n] = static_cast<uint32_t>(offset);
+        ids[n] = -1;
+        offset += unicode::decode_utf8(reinterpret_cast<const unsigned char*>(escaped.data()) + offset, end - offset).length;
+    }
+    offsets[n] = static_cast<uint32_t>(end);
+    auto pair_token = [&](size_t i) {
+        return state.find_text_token(escaped.substr(offsets[i], offsets[i + 2] - offsets[i]));
+    };
+    for (size_t i = 0; i + 1 < n; ++i) pairs[i] = pair_token(i);
+    while (n > 1) {
+        size_t best = n;
+        float best_score = 0;
+        for (size_t i = 0; i + 1 < n; ++i) {
+            if (pairs[i] < 0) continue;
+            const float score = state.score_of(pairs[i]);
+            if (best == n || score > best_score) best = i, best_score = score;
+        }
+        if (best == n) break;
+        ids[best] = pairs[best];
+        for (size_t i = best + 1; i + 1 < n; ++i) ids[i] = ids[i + 1];
+        for (size_t i = best + 1; i < n; ++i) offsets[i] = offsets[i + 1];
+        for (size_t i = best + 1; i + 2 < n; ++i) pairs[i] = pairs[i + 1];
+        --n;
+        if (best > 0) pairs[best - 1] = pair_token(best - 1);
+        if (best + 1 < n) pairs[best] = pair_token(best);
+    }
+    for (size_t i = 0; i < n; ++i) spm_emit_symbol(state, escaped.substr(offsets[i], offsets[i + 1] - offsets[i]), ids[i], out);
+    return true;
+}
+
+// Merge the symbols of escaped[begin, end) and append their ids.
+inline void spm_encode_segment(const tokenizer_state& state, size_t begin, size_t end, std::vector<int32_t>& out,
+                               spm_scratch& scratch) {
+    const std::string& escaped = scratch.escaped;
+    if (end - begin <= small_segment_symbols && scratch.use_fast_paths &&
+        spm_encode_small_segment(state, escaped, begin, end, out))
+        return;
     auto& symbols = scratch.symbols;
     symbols.clear();
-    for (size_t offset = 0; offset < escaped.size();) {
-        const unicode::utf8_char c = unicode::decode_utf8(escaped, offset);  // an invalid byte is a one-byte symbol
+    for (size_t offset = begin; offset < end;) {
+        const unicode::utf8_char c = unicode::decode_utf8(reinterpret_cast<const unsigned char*>(escaped.data()) + offset, end - offset);  // invalid byte: a one-byte symbol
         const auto index = static_cast<int32_t>(symbols.size());
         symbols.push_back({static_cast<uint32_t>(offset), c.length, index - 1, index + 1});
         offset += c.length;
     }
+    if (symbols.empty()) return;
     symbols.back().next = -1;
 
     scratch.heap.clear();
@@ -94,22 +153,46 @@ inline void spm_encode_text(const tokenizer_state& state, std::string_view text,
 
     for (int32_t i = 0; i >= 0; i = symbols[static_cast<size_t>(i)].next) {
         const auto& sym = symbols[static_cast<size_t>(i)];
-        const std::string_view piece = std::string_view(escaped).substr(sym.offset, sym.length);
-        const int32_t id = state.find_text_token(piece);
-        if (id >= 0) {
-            out.push_back(id);
-            continue;
-        }
-        // Byte fallback; a vocabulary without byte tokens gets one unknown per symbol.
-        const bool has_bytes = std::all_of(piece.begin(), piece.end(), [&](char byte) {
-            return state.byte_tokens[static_cast<unsigned char>(byte)] >= 0;
-        });
-        if (has_bytes) {
-            for (unsigned char byte : piece) out.push_back(state.byte_tokens[byte]);
-        } else if (state.vocab.unknown >= 0) {
-            out.push_back(state.vocab.unknown);
-        }
+        spm_emit_symbol(state, std::string_view(escaped).substr(sym.offset, sym.length), -1, out);
     }
+}
+
+// Encode a fragment of plain text; `space_prefix` adds the leading ▁.
+inline void spm_encode_text(const tokenizer_state& state, std::string_view text, bool space_prefix,
+                            std::vector<int32_t>& out, spm_scratch& scratch) {
+    std::string& escaped = scratch.escaped;
+    escaped.clear();
+    if (space_prefix) escaped += lower_one_eighth_block;
+    for (char c : text) {
+        if (c == ' ') escaped += lower_one_eighth_block;
+        else escaped.push_back(c);
+    }
+    if (escaped.empty()) return;
+    if (escaped.size() > UINT32_MAX) return;  // offsets are 32-bit; 4 GiB of text in one call is not supported
+
+    if (!state.spm_words_are_independent || !scratch.use_fast_paths)
+        return spm_encode_segment(state, 0, escaped.size(), out, scratch);
+    // No token has a ▁ after another character, so no merge crosses the
+    // start of a word (a ▁ run after a non-▁): merge word by word, which
+    // gives the same result with small heaps, and repeated words once.
+    if (escaped.size() >= 512 && !scratch.cache.enabled() && scratch.use_fast_paths) scratch.cache.enable();
+    auto encode_word = [&](size_t begin, size_t end) {
+        const std::string_view word = std::string_view(escaped).substr(begin, end - begin);
+        if (scratch.cache.lookup(word, out)) return;
+        const size_t first = out.size();
+        spm_encode_segment(state, begin, end, out, scratch);
+        scratch.cache.store(word, out, first);
+    };
+    size_t segment = 0;
+    for (size_t i = 3; i + 3 <= escaped.size(); ++i) {
+        if (escaped.compare(i, 3, lower_one_eighth_block) != 0) continue;
+        if (escaped.compare(i - 3, 3, lower_one_eighth_block) != 0) {
+            encode_word(segment, i);
+            segment = i;
+        }
+        i += 2;
+    }
+    encode_word(segment, escaped.size());
 }
 
 }  // namespace ember::detail

@@ -46,6 +46,9 @@ struct tokenizer_state {
     // ("##ing"); llama.cpp's GGUF conversion instead marks word starts with
     // ▁ ("▁hello") and leaves continuations bare. Detected from the tokens.
     std::string word_start_prefix;
+    // SentencePiece: no token has a ▁ after another character, so words
+    // can be merged one at a time (see spm_encode_text).
+    bool spm_words_are_independent = false;
     std::string continuation_prefix = "##";
 
     int32_t n_vocab() const { return static_cast<int32_t>(vocab.tokens.size()); }
