@@ -25,8 +25,13 @@ void* operator new(size_t size) {
     if (void* pointer = std::malloc(size ? size : 1)) return pointer;
     std::abort();
 }
+// (GCC cannot see that operator new is replaced, hence the pragma.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* pointer) noexcept { std::free(pointer); }
 void operator delete(void* pointer, size_t) noexcept { std::free(pointer); }
+#pragma GCC diagnostic pop
 
 namespace {
 
