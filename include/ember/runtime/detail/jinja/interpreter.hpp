@@ -40,8 +40,13 @@ public:
         current_ = 1;
         std::string out;
         output_ = &out;
-        EMBER_TRY_ASSIGN(flow ended, execute(program));
-        (void)ended;
+        auto ended = execute(program);
+        // A namespace can hold itself (`set ns.me = ns`): empty every
+        // namespace this render made so reference cycles cannot leak.
+        for (value& created : namespaces_) created.mutable_namespace().items.clear();
+        namespaces_.clear();
+        frames_.clear();
+        if (!ended) return ended.error();
         return out;
     }
 
@@ -433,6 +438,7 @@ private:
         if (function.self) return call_method(function, args, context_);
         auto called = call_global(function.name, args, context_);
         if (!called && function.name == "raise_exception") raised_ = true;  // keep its message verbatim
+        if (called && called->is_namespace()) namespaces_.push_back(*called);
         return called;
     }
 
@@ -627,6 +633,7 @@ private:
     int depth_ = 0;
     value block_value_;
     bool raised_ = false;
+    std::vector<value> namespaces_;  // every namespace() made, emptied when the render ends
 };
 
 }  // namespace ember::detail::jinja
