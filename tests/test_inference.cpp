@@ -28,6 +28,14 @@ float top2_margin(const float* values, size_t n) {
     return best - second;
 }
 
+// The model's own tokenizer, used as `ember logits` uses it (BOS per the
+// model, special tokens parsed), must give the reference's tokens exactly.
+void check_tokens(const ember::model& model, const golden_case& entry) {
+    REQUIRE(model.has_tokenizer());
+    const ember::tokenizer& tokenizer = model.tokenizer();
+    CHECK(tokenizer.encode(entry.prompt, {tokenizer.add_bos_by_default(), true}) == entry.tokens);
+}
+
 struct model_expectation {
     const char* name;
     double rms_bound;
@@ -47,6 +55,7 @@ void check_decoder(const model_expectation& expectation) {
     size_t greedy_agree_min = SIZE_MAX;
     for (const golden_case& entry : golden.cases) {
         INFO(expectation.name << " prompt: " << entry.prompt);
+        check_tokens(**model, entry);
         (*context)->reset();
         const auto which = entry.all_positions ? ember::logits_for::all : ember::logits_for::last;
         auto evaluated = (*context)->evaluate(entry.tokens, which);
@@ -117,6 +126,7 @@ void check_pooled(const char* name, const Compute& compute) {
     double worst_max = 0.0, worst_rms = 0.0;
     for (const golden_case& entry : golden.cases) {
         INFO(name << " prompt: " << entry.prompt);
+        check_tokens(**model, entry);
         std::vector<float> actual = compute(**context, entry.tokens);
         REQUIRE(actual.size() == entry.logits.size());
         const difference diff = compare(actual.data(), entry.logits.data(), actual.size());

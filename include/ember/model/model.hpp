@@ -1,14 +1,16 @@
 #pragma once
-// A loaded model: the mapped GGUF file, its validated config and weight
-// views. A model is immutable after load and is shared (std::shared_ptr)
-// by any number of contexts on any threads.
+// A loaded model: the mapped GGUF file, its validated config, weight views
+// and tokenizer. A model is immutable after load and is shared
+// (std::shared_ptr) by any number of contexts on any threads.
 
 #include "ember/error.hpp"
 #include "ember/io/gguf.hpp"
 #include "ember/model/model_config.hpp"
 #include "ember/model/weights.hpp"
+#include "ember/tokenizer/tokenizer.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ember {
@@ -25,12 +27,26 @@ public:
         auto loaded = std::shared_ptr<model>(new model(std::move(file)));
         EMBER_TRY_ASSIGN(loaded->config_, model_config::from_gguf(loaded->file_));
         EMBER_TRY_ASSIGN(loaded->weights_, bind_weights(loaded->file_, loaded->config_));
+        // Files without a vocabulary (e.g. synthetic benchmark models) still
+        // run on token ids; text needs the tokenizer.
+        if (loaded->file_.contains("tokenizer.ggml.model")) {
+            EMBER_TRY_ASSIGN(ember::tokenizer vocabulary_tokenizer, ember::tokenizer::from_gguf(loaded->file_));
+            if (vocabulary_tokenizer.n_vocab() > static_cast<int32_t>(loaded->config_.n_vocab))
+                return make_error(errc::invalid_file, loaded->file_.source_name() + ": the vocabulary has " +
+                                                          std::to_string(vocabulary_tokenizer.n_vocab()) +
+                                                          " tokens but token_embd.weight only " +
+                                                          std::to_string(loaded->config_.n_vocab) + " rows");
+            loaded->tokenizer_ = std::move(vocabulary_tokenizer);
+        }
         return std::shared_ptr<const model>(std::move(loaded));
     }
 
     const gguf_file& file() const { return file_; }
     const model_config& config() const { return config_; }
     const model_weights& weights() const { return weights_; }
+    bool has_tokenizer() const { return tokenizer_.has_value(); }
+    // Only when has_tokenizer().
+    const ember::tokenizer& tokenizer() const { return *tokenizer_; }
 
 private:
     explicit model(gguf_file file) : file_(std::move(file)) {}
@@ -38,6 +54,7 @@ private:
     gguf_file file_;
     model_config config_;
     model_weights weights_;
+    std::optional<ember::tokenizer> tokenizer_;
 };
 
 }  // namespace ember

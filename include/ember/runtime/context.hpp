@@ -12,10 +12,10 @@
 #include "ember/core/thread_pool.hpp"
 #include "ember/error.hpp"
 #include "ember/kernels/activation.hpp"
+#include "ember/kernels/attention.hpp"
 #include "ember/kernels/matmul.hpp"
 #include "ember/kernels/norm.hpp"
 #include "ember/kernels/rope.hpp"
-#include "ember/kernels/softmax.hpp"
 #include "ember/model/model.hpp"
 
 #include <algorithm>
@@ -301,22 +301,9 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
         const uint16_t* values = value_cache(layer_index, h / group);
         float* scores = scores_.data() + static_cast<size_t>(thread) * n_ctx_;
         for (size_t t = 0; t < n; ++t) {
-            const float* query = q_.data() + t * q_width + h * head_dim;
             const size_t visible = config.causal ? n_past_ + t + 1 : n_past_ + n;
-            for (size_t j = 0; j < visible; ++j) {
-                const uint16_t* key = keys + j * head_dim;
-                float dot = 0.0f;
-                for (size_t d = 0; d < head_dim; ++d) dot += query[d] * fp16_to_f32(key[d]);
-                scores[j] = dot * scale;
-            }
-            softmax(scores, visible);
-            float* out = attended_.data() + t * q_width + h * head_dim;
-            std::fill(out, out + head_dim, 0.0f);
-            for (size_t j = 0; j < visible; ++j) {
-                const float weight = scores[j];
-                const uint16_t* value = values + j * head_dim;
-                for (size_t d = 0; d < head_dim; ++d) out[d] += weight * fp16_to_f32(value[d]);
-            }
+            attend(q_.data() + t * q_width + h * head_dim, keys, values, visible, head_dim, scale, scores,
+                   attended_.data() + t * q_width + h * head_dim);
         }
     });
 
