@@ -228,3 +228,23 @@ TEST_CASE("decode: pieces, leading spaces, control tokens, out-of-range ids") {
     CHECK(llama3->token_to_piece(128009, true) == "<|eot_id|>");
     CHECK(llama3->token_to_piece(220) == " ");
 }
+
+TEST_CASE("streaming decoder: the appending overload and reset") {
+    const std::string path = ember_test::shared_path("models/llama3-tiny-f16.gguf");
+    if (path.empty()) return;
+    auto tok = load_tokenizer(path);
+    REQUIRE(tok);
+    const std::string text = "Grüße, 世界! 🦙🦙";
+    const auto ids = tok->encode(text);
+    ember::streaming_decoder decoder(*tok);
+    std::string out;
+    out.reserve(64);
+    size_t appended = 0;
+    for (int32_t id : ids) appended += decoder.push(id, out);
+    CHECK(appended == out.size());
+    CHECK(out + decoder.finish() == text);
+    decoder.reset();
+    std::string again;
+    for (int32_t id : ids) again += decoder.push(id);
+    CHECK(again == text);
+}

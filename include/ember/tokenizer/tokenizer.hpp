@@ -160,14 +160,23 @@ private:
 // (see to_valid_utf8).
 class streaming_decoder {
 public:
-    explicit streaming_decoder(const tokenizer& tok, decode_options options = {}) : tok_(tok), options_(options) {}
+    explicit streaming_decoder(const tokenizer& tok, decode_options options = {}) : tok_(tok), options_(options) {
+        pending_.reserve(8);
+    }
 
     // Text completed by this id (often empty).
-    std::string push(int32_t id);
+    std::string push(int32_t id) {
+        std::string out;
+        push(id, out);
+        return out;
+    }
+    // The same, appended to `out` (no allocation once `out` has room: for
+    // the generation loop). Returns the number of bytes appended.
+    size_t push(int32_t id, std::string& out);
     // Whatever is still held back (an incomplete sequence at the very end).
     std::string finish() {
-        std::string rest;
-        rest.swap(pending_);
+        std::string rest = pending_;
+        pending_.clear();
         return rest;
     }
     void reset() {
@@ -526,14 +535,14 @@ inline std::string tokenizer::decode(const std::vector<int32_t>& ids, decode_opt
     return out;
 }
 
-inline std::string streaming_decoder::push(int32_t id) {
+inline size_t streaming_decoder::push(int32_t id, std::string& out) {
     std::string_view piece = tok_.visible_piece(id, options_);
-    if (piece.empty()) return {};
+    if (piece.empty()) return 0;
     if (at_start_) {
         // Mirrors decode(): the first visible piece loses its added space.
         at_start_ = false;
         if (options_.strip_leading_space && tok_.strips_first_space() && piece[0] == ' ') piece.remove_prefix(1);
-        if (piece.empty()) return {};
+        if (piece.empty()) return 0;
     }
     pending_ += piece;
     // Hold back a trailing sequence that is a valid UTF-8 prefix but not yet
@@ -562,9 +571,9 @@ inline std::string streaming_decoder::push(int32_t id) {
         }
         break;
     }
-    std::string ready = pending_.substr(0, keep_from);
+    out.append(pending_, 0, keep_from);
     pending_.erase(0, keep_from);
-    return ready;
+    return keep_from;
 }
 
 }  // namespace ember
