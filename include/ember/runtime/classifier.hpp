@@ -3,6 +3,12 @@
 // (+ BERT/RoBERTa's `cls` dense + tanh before it) reads the pooled state —
 // the CLS token for encoders, the last token for decoders (Qwen3 rerankers,
 // *ForSequenceClassification exports) — and gives one score per label.
+//
+//   auto scores = ember::classify_text(*context, "I loved this film");   // probabilities
+//   size_t best = ember::top_label(*scores);
+//
+// Models without a head: see zero_shot.hpp (any generative model) and
+// linear_probe.hpp (a head fitted on-device on a few labelled embeddings).
 
 #include "ember/error.hpp"
 #include "ember/kernels/softmax.hpp"
@@ -10,6 +16,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ember {
@@ -57,6 +64,34 @@ inline void to_probabilities(std::vector<label_score>& scores) {
     for (const auto& entry : scores) values.push_back(entry.score);
     softmax(values.data(), values.size());
     for (size_t i = 0; i < scores.size(); ++i) scores[i].score = values[i];
+}
+
+// The labels the head scores, in order ("LABEL_i" where the file names none).
+inline std::vector<std::string> head_labels(const model& model) {
+    std::vector<std::string> out;
+    if (!has_classifier_head(model)) return out;
+    const auto& labels = model.config().class_labels;
+    for (size_t i = 0; i < model.weights().classifier_output.rows(); ++i)
+        out.push_back(i < labels.size() ? labels[i] : "LABEL_" + std::to_string(i));
+    return out;
+}
+
+// Label probabilities for a text: tokenized as a whole input (BOS/[CLS],
+// and EOS/[SEP] where the vocabulary asks), special-token text plain unless
+// `parse_special`, then classify() and softmax.
+inline result<std::vector<label_score>> classify_text(context& context, std::string_view text, bool parse_special = false) {
+    EMBER_TRY_ASSIGN(std::vector<int32_t> tokens, embedding_tokens(context.model(), text, parse_special));
+    EMBER_TRY_ASSIGN(std::vector<label_score> scores, classify(context, tokens));
+    to_probabilities(scores);
+    return scores;
+}
+
+// Index of the highest score (the first on ties; 0 for an empty list).
+inline size_t top_label(const std::vector<label_score>& scores) {
+    size_t best = 0;
+    for (size_t i = 1; i < scores.size(); ++i)
+        if (scores[i].score > scores[best].score) best = i;
+    return best;
 }
 
 }  // namespace ember
