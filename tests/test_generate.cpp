@@ -23,17 +23,29 @@
 
 // Counting global allocations, to check the token loop allocates nothing.
 static std::atomic<size_t> allocation_count{0};
-void* operator new(size_t size) {
+static void* counted_allocation(size_t size) {
     ++allocation_count;
-    if (void* pointer = std::malloc(size ? size : 1)) return pointer;
+    return std::malloc(size ? size : 1);
+}
+// Every replaceable form but the aligned ones (left to the runtime, which
+// pairs them itself), so that under ASan no allocation and release mismatch.
+void* operator new(size_t size) {
+    if (void* pointer = counted_allocation(size)) return pointer;
     std::abort();
 }
+void* operator new[](size_t size) { return operator new(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept { return counted_allocation(size); }
+void* operator new[](size_t size, const std::nothrow_t&) noexcept { return counted_allocation(size); }
 // (GCC cannot see that operator new is replaced, hence the pragma.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* pointer) noexcept { std::free(pointer); }
+void operator delete[](void* pointer) noexcept { std::free(pointer); }
 void operator delete(void* pointer, size_t) noexcept { std::free(pointer); }
+void operator delete[](void* pointer, size_t) noexcept { std::free(pointer); }
+void operator delete(void* pointer, const std::nothrow_t&) noexcept { std::free(pointer); }
+void operator delete[](void* pointer, const std::nothrow_t&) noexcept { std::free(pointer); }
 #pragma GCC diagnostic pop
 
 namespace {
