@@ -334,9 +334,10 @@ inline result<tokenizer> tokenizer::create(vocabulary vocab) {
         const auto id = static_cast<int32_t>(index);
         const std::string& text = tokens[index];
         const token_type type = s.type_of(id);
-        s.piece_offsets.push_back(static_cast<uint32_t>(s.piece_bytes.size()));
-        if (s.piece_bytes.size() > UINT32_MAX - 4 * text.size() - 8)
+        // A piece is at most one byte longer than its token's text; offsets are 32-bit.
+        if (text.size() >= UINT32_MAX / 2 || s.piece_bytes.size() + text.size() + 1 >= UINT32_MAX)
             return vocabulary_error("tokenizer.ggml.tokens: the vocabulary's text is too large");
+        s.piece_offsets.push_back(static_cast<uint32_t>(s.piece_bytes.size()));
         const bool hidden = type == token_type::control || type == token_type::unused;
         s.visibility.push_back(hidden ? detail::piece_visibility::special
                                : type == token_type::unknown ? detail::piece_visibility::unknown
