@@ -459,3 +459,31 @@ TEST_CASE("fast paths (small-piece merging, word splitting, piece cache) equal t
         }
     }
 }
+
+TEST_CASE("pre-tokenizer splits: case-insensitive contractions include long s, digits, whitespace lookahead") {
+    auto split = [](const std::string& text, int style) {
+        ember::detail::classified_text classified;
+        ember::detail::classify_text(text, classified);
+        std::vector<std::string> pieces;
+        auto emit = [&](size_t begin, size_t end) {
+            pieces.push_back(text.substr(classified.offsets[begin], classified.offsets[end] - classified.offsets[begin]));
+        };
+        if (style == 0) ember::detail::split_gpt2_style(classified, emit);
+        else ember::detail::split_llama3_style(classified, style == 1 ? 3 : 1, emit);
+        return pieces;
+    };
+    using pieces = std::vector<std::string>;
+    CHECK(split("'\xC5\xBFx", 1) == pieces{"'\xC5\xBF", "x"});  // (?i:'s) folds U+017F, as Oniguruma does
+    CHECK(split("'\xC5\xBFx", 0) == pieces{"'", "\xC5\xBFx"});    // GPT-2's contractions are case-sensitive
+    CHECK(split("WE'VE", 1) == pieces{"WE", "'VE"});
+    CHECK(split("WE'VE", 0) == pieces{"WE", "'", "VE"});
+    CHECK(split("1234567", 1) == pieces{"123", "456", "7"});
+    CHECK(split("1234567", 2) == pieces{"1", "2", "3", "4", "5", "6", "7"});
+    CHECK(split("1234567", 0) == pieces{"1234567"});
+    CHECK(split("a   b", 1) == pieces{"a", "  ", " b"});
+    CHECK(split("a \n\n b", 1) == pieces{"a", " \n\n", " b"});
+    CHECK(split("x\xC2\x85\xC2\x85y", 1) == pieces{"x", "\xC2\x85", "\xC2\x85y"});  // U+0085 is \s
+    CHECK(split("x\xEF\xBB\xBF\xEF\xBB\xBFy", 1) == pieces{"x", "\xEF\xBB\xBF\xEF\xBB\xBF", "y"});  // U+FEFF is not
+    CHECK(split("!!\n\nx", 1) == pieces{"!!\n\n", "x"});
+    CHECK(split("  ", 0) == pieces{"  "});
+}

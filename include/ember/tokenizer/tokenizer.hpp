@@ -26,6 +26,13 @@
 // invalid UTF-8 if the ids are (ids from a sampler can be anything);
 // `to_valid_utf8` replaces such bytes by U+FFFD when a caller needs that.
 //
+// Where the references disagree, ember follows Hugging Face's Rust
+// tokenizers: (?i:'s) also matches "'ſ" (U+017F case-folds to s in
+// Oniguruma, Hugging Face's regex engine; llama.cpp and transformers.js
+// differ), and \s is the White_Space property (U+0085 yes, U+FEFF no).
+// Decoding is ember's own: WordPiece joins words with single spaces
+// (no clean-up of spaces before punctuation), unknown tokens decode to U+FFFD.
+//
 // Thread safety: a tokenizer is immutable after construction; any number
 // of threads may encode and decode with it at once. Copies share the data.
 
