@@ -160,6 +160,15 @@ TEST_CASE("sampler: greedy picks the largest logit, ties to the lowest id") {
     auto kept = greedy.apply(logits.data());
     REQUIRE(kept.size == 1);
     CHECK(kept[0].probability == 1.0f);
+    // NaN never wins; +inf does; all NaN falls back to id 0
+    const std::vector<float> odd = {NAN, 1.0f, NAN, 3.0f, 3.0f};
+    CHECK(greedy.sample(odd.data()) == 3);
+    CHECK(cold.sample(odd.data()) == 3);
+    const std::vector<float> infinite = {NAN, 1.0f, INFINITY, 3.0f};
+    CHECK(greedy.sample(infinite.data()) == 2);
+    const std::vector<float> nothing = {NAN, NAN, NAN};
+    sampler small = make_sampler({sampling::greedy{}}, 3);
+    CHECK(small.sample(nothing.data()) == 0);
 }
 
 TEST_CASE("sampler: top-k 1 equals greedy on random logits") {

@@ -233,9 +233,10 @@ private:
     // Makes the first `count` candidates the largest, in order; `done` of
     // them already are.
     void sort_prefix(size_t done, size_t count);
-    double max_logit() const;
-    // exp(logit − max) summed over the kept set, in double.
-    double exp_sum(double max) const;
+    float max_logit() const;
+    // Stores exp(logit − max) in each kept candidate's `probability` and
+    // returns their sum (in double: 150k small terms).
+    double exponentiate(float max);
 
     void apply_stage(const sampling::greedy&);
     void apply_stage(const sampling::temperature&);
@@ -347,13 +348,27 @@ inline void sampler::accept(int32_t token) {
 }
 
 inline candidate_span sampler::apply(const float* logits) {
-    for (size_t i = 0; i < n_vocab_; ++i) {
-        candidates_[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
-        clamp(candidates_[i]);
+    size_t first_stage = 0;
+    if (!chain_.stages.empty() && std::holds_alternative<sampling::greedy>(chain_.stages[0])) {
+        // Plain greedy: one scan for the first maximum (NaN never wins),
+        // without filling the candidate buffer.
+        size_t best = 0;
+        for (size_t i = 1; i < n_vocab_; ++i)
+            if (logits[i] > logits[best] || (std::isnan(logits[best]) && !std::isnan(logits[i]))) best = i;
+        candidates_[0] = {static_cast<int32_t>(best), logits[best], 0.0f};
+        clamp(candidates_[0]);
+        size_ = 1;
+        sorted_ = true;
+        first_stage = 1;
+    } else {
+        for (size_t i = 0; i < n_vocab_; ++i) {
+            candidates_[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
+            clamp(candidates_[i]);
+        }
+        size_ = n_vocab_;
+        sorted_ = false;
     }
-    size_ = n_vocab_;
-    sorted_ = false;
-    for (size_t i = 0; i < chain_.stages.size(); ++i) {
+    for (size_t i = first_stage; i < chain_.stages.size(); ++i) {
         const sampler_stage& stage = chain_.stages[i];
         if (auto* s = std::get_if<sampling::penalties>(&stage)) apply_penalties(*s, states_[i].window);
         else if (std::holds_alternative<sampling::logit_bias>(stage)) apply_bias(states_[i].bias);
@@ -367,27 +382,31 @@ inline candidate_span sampler::apply(const float* logits) {
     return candidate_span{candidates_.data(), size_};
 }
 
-inline double sampler::max_logit() const {
+inline float sampler::max_logit() const {
     float max = -std::numeric_limits<float>::infinity();
     for (size_t i = 0; i < size_; ++i) max = std::max(max, candidates_[i].logit);
     return max;
 }
 
-inline double sampler::exp_sum(double max) const {
+inline double sampler::exponentiate(float max) {
     double sum = 0.0;
-    for (size_t i = 0; i < size_; ++i) sum += std::exp(static_cast<double>(candidates_[i].logit) - max);
+    for (size_t i = 0; i < size_; ++i) {
+        const float weight = std::exp(candidates_[i].logit - max);  // in (0, 1]; 0 for −inf
+        candidates_[i].probability = weight;
+        sum += weight;
+    }
     return sum;
 }
 
 inline void sampler::normalize() {
-    const double max = max_logit();
-    if (max == -std::numeric_limits<double>::infinity()) {  // everything banned: no preference left
+    const float max = max_logit();
+    if (max == -std::numeric_limits<float>::infinity()) {  // everything banned: no preference left
         for (size_t i = 0; i < size_; ++i) candidates_[i].probability = 1.0f / static_cast<float>(size_);
         return;
     }
-    const double sum = exp_sum(max);
+    const double sum = exponentiate(max);
     for (size_t i = 0; i < size_; ++i)
-        candidates_[i].probability = static_cast<float>(std::exp(static_cast<double>(candidates_[i].logit) - max) / sum);
+        candidates_[i].probability = static_cast<float>(candidates_[i].probability / sum);
 }
 
 inline int32_t sampler::select() {
@@ -444,9 +463,9 @@ inline void sampler::apply_stage(const sampling::top_k& stage) {
 inline void sampler::apply_stage(const sampling::top_p& stage) {
     if (stage.p >= 1.0f || size_ <= 1) return;
     const size_t min_keep = std::max<size_t>(stage.min_keep, 1);
-    const double max = max_logit();
-    if (max == -std::numeric_limits<double>::infinity()) return;
-    const double sum = exp_sum(max);
+    const float max = max_logit();
+    if (max == -std::numeric_limits<float>::infinity()) return;
+    const double sum = exponentiate(max);
     // Sort lazily: a peaked distribution reaches p within a few tokens, so
     // sorting a 150k vocabulary completely would be wasted work.
     size_t sorted_count = sorted_ ? size_ : 0;
@@ -457,7 +476,7 @@ inline void sampler::apply_stage(const sampling::top_p& stage) {
             sort_prefix(sorted_count, grown);
             sorted_count = grown;
         }
-        cumulative += std::exp(static_cast<double>(candidates_[i].logit) - max) / sum;
+        cumulative += candidates_[i].probability / sum;
         if (cumulative >= stage.p && i + 1 >= min_keep) {
             size_ = i + 1;
             break;
@@ -470,7 +489,7 @@ inline void sampler::apply_stage(const sampling::min_p& stage) {
     if (stage.p <= 0.0f || size_ <= 1) return;
     const size_t min_keep = std::max<size_t>(stage.min_keep, 1);
     // p_i ≥ p · p_max  ⇔  logit_i ≥ max + log p: no softmax needed.
-    const double threshold = max_logit() + std::log(static_cast<double>(stage.p));
+    const double threshold = static_cast<double>(max_logit()) + std::log(static_cast<double>(stage.p));
     size_t kept = 0;
     for (size_t i = 0; i < size_; ++i)
         if (static_cast<double>(candidates_[i].logit) >= threshold) ++kept;
@@ -490,30 +509,40 @@ inline void sampler::apply_stage(const sampling::min_p& stage) {
 inline void sampler::apply_stage(const sampling::typical_p& stage) {
     if (stage.p >= 1.0f || size_ <= 1) return;
     const size_t min_keep = std::max<size_t>(stage.min_keep, 1);
-    const double max = max_logit();
-    if (max == -std::numeric_limits<double>::infinity()) return;
-    const double sum = exp_sum(max);
+    const float max = max_logit();
+    if (max == -std::numeric_limits<float>::infinity()) return;
+    const double sum = exponentiate(max);
     const double log_sum = std::log(sum);
-    // entropy = −Σ p log p, with log p = logit − max − log Σ
+    // entropy = −Σ p log p, with p = weight / Σ and log p = logit − max − log Σ
     double entropy = 0.0;
     for (size_t i = 0; i < size_; ++i) {
-        const double log_p = static_cast<double>(candidates_[i].logit) - max - log_sum;
-        if (log_p > -std::numeric_limits<double>::infinity()) entropy -= std::exp(log_p) * log_p;
+        if (candidates_[i].probability == 0.0f) continue;
+        const double log_p = static_cast<double>(candidates_[i].logit - max) - log_sum;
+        entropy -= candidates_[i].probability / sum * log_p;
     }
     // The `probability` field holds each token's distance from typical
     // surprise while sorting; it is recomputed by normalize() at the end.
     for (size_t i = 0; i < size_; ++i) {
-        const double log_p = static_cast<double>(candidates_[i].logit) - max - log_sum;
+        const double log_p = static_cast<double>(candidates_[i].logit - max) - log_sum;
         candidates_[i].probability = static_cast<float>(std::fabs(-log_p - entropy));  // inf for banned tokens
     }
-    std::sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(size_),
-              [](const token_candidate& a, const token_candidate& b) {
-                  if (a.probability != b.probability) return a.probability < b.probability;
-                  return detail::more_likely(a, b);
-              });
+    auto more_typical = [](const token_candidate& a, const token_candidate& b) {
+        if (a.probability != b.probability) return a.probability < b.probability;
+        return detail::more_likely(a, b);
+    };
+    // Sorted lazily, as in top-p: the mass usually reaches p long before
+    // the tail of the vocabulary.
+    auto first = candidates_.begin();
+    size_t sorted_count = 0;
     double cumulative = 0.0;
     for (size_t i = 0; i < size_; ++i) {
-        cumulative += std::exp(static_cast<double>(candidates_[i].logit) - max) / sum;
+        if (i == sorted_count) {
+            const size_t grown = std::min(size_, std::max<size_t>(64, sorted_count * 4));
+            std::partial_sort(first + static_cast<std::ptrdiff_t>(sorted_count), first + static_cast<std::ptrdiff_t>(grown),
+                              first + static_cast<std::ptrdiff_t>(size_), more_typical);
+            sorted_count = grown;
+        }
+        cumulative += std::exp(candidates_[i].logit - max) / sum;
         if (cumulative > stage.p && i + 1 >= min_keep) {
             size_ = i + 1;
             break;
