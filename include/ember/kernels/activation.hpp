@@ -1,24 +1,59 @@
 #pragma once
-// Element-wise activations.
+// Element-wise activations, vectorised with xsimd (its exp/tanh are within
+// a few ulp of the C library's) with a scalar loop for the tail and for
+// targets xsimd does not support. Decoding one token of a 0.5B model runs
+// ~120 000 exponentials in SwiGLU: scalar, that is several percent of the
+// token's time.
+
+#include "ember/kernels/detail/simd.hpp"
 
 #include <cmath>
 #include <cstddef>
 
 namespace ember {
 
+namespace detail {
+inline void swiglu_scalar(float* gate, const float* up, size_t n) {
+    for (size_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+constexpr float gelu_sqrt_2_over_pi = 0.7978845608028654f;
+constexpr float gelu_coefficient = 0.044715f;
+
+inline void gelu_scalar(float* x, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        x[i] = 0.5f * v * (1.0f + std::tanh(gelu_sqrt_2_over_pi * v * (1.0f + gelu_coefficient * v * v)));
+    }
+}
+}  // namespace detail
+
 // SwiGLU: gate[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + e^-x).
 inline void swiglu(float* gate, const float* up, size_t n) {
-    for (size_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+    size_t i = 0;
+#if defined(EMBER_KERNELS_XSIMD)
+    using detail::simd::float_batch;
+    const float_batch one(1.0f);
+    for (; i + detail::simd::float_lanes <= n; i += detail::simd::float_lanes) {
+        const float_batch g = detail::simd::load(gate + i);
+        detail::simd::store(gate + i, g / (one + xsimd::exp(-g)) * detail::simd::load(up + i));
+    }
+#endif
+    detail::swiglu_scalar(gate + i, up + i, n - i);
 }
 
 // GELU, tanh approximation (what GPT-2 and ggml's BERT use).
 inline void gelu(float* x, size_t n) {
-    constexpr float sqrt_2_over_pi = 0.7978845608028654f;
-    constexpr float coefficient = 0.044715f;
-    for (size_t i = 0; i < n; ++i) {
-        const float v = x[i];
-        x[i] = 0.5f * v * (1.0f + std::tanh(sqrt_2_over_pi * v * (1.0f + coefficient * v * v)));
+    size_t i = 0;
+#if defined(EMBER_KERNELS_XSIMD)
+    using detail::simd::float_batch;
+    const float_batch half(0.5f), one(1.0f), scale(detail::gelu_sqrt_2_over_pi), coefficient(detail::gelu_coefficient);
+    for (; i + detail::simd::float_lanes <= n; i += detail::simd::float_lanes) {
+        const float_batch v = detail::simd::load(x + i);
+        detail::simd::store(x + i, half * v * (one + xsimd::tanh(scale * v * (one + coefficient * v * v))));
     }
+#endif
+    detail::gelu_scalar(x + i, n - i);
 }
 
 }  // namespace ember

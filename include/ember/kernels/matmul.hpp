@@ -3,20 +3,29 @@
 //
 //   out[t][o] = Σ_i x[t][i] · W[o][i]     t < n_tokens, o < W.rows()
 //
-// The weight's rows are split into tiles spread over the thread pool.
+// The weight's rows are split into chunks that the thread pool's threads
+// claim one at a time (a chunk is ~64 KB of weights when decoding, so a
+// 150 MB output projection is ~2000 claims, and a small k/v projection still
+// gives every thread work).
 //  - Quantized weights (Q4_0 … Q8_0, Q2_K … Q6_K) use fused dot products:
 //    each activation row is quantized to 8 bits once (Q8_0, Q8_1 or Q8_K,
 //    as ggml does — so results agree with the reference to float rounding)
 //    and multiplied with the weight blocks directly, never dequantized.
-//  - Float weights: f32 tiles are used in place; f16/bf16 tiles are
-//    converted into per-thread scratch, so no more than a tile of any weight
-//    is ever expanded. Each tile is then one Eigen product. For f16 weights
-//    the activations are rounded to f16 first, as the reference (and ggml's
-//    f16 dot product) does: with that, f16 models reproduce the reference's
-//    logits bit for bit.
+//    One token: a dot product per row (decode: memory-bound, streams each
+//    weight byte once). Several tokens: vec_dot_tile, whose register-blocked
+//    micro-kernels reuse each unpacked weight block across four tokens.
+//  - Float weights, few tokens: SIMD dot products straight from the mapped
+//    f32/f16/bf16 rows (F16C / AVX-512 conversion, AVX512-BF16 vdpbf16ps).
+//  - Float weights, many tokens: f32 tiles are used in place, f16/bf16 tiles
+//    are converted into per-thread scratch (no more than a tile of any weight
+//    is ever expanded), and each tile is one Eigen GEMM.
+//  As the reference does, f16 weights multiply activations rounded to f16
+//  (with that, f16 models reproduce its logits bit for bit at the first
+//  position) and bf16 weights activations rounded to bf16.
 
 #include "ember/core/tensor_view.hpp"
 #include "ember/core/thread_pool.hpp"
+#include "ember/kernels/detail/float_dot.hpp"
 #include "ember/quant/dequantize.hpp"
 #include "ember/quant/dot.hpp"
 #include "ember/quant/quantize.hpp"
@@ -37,63 +46,155 @@ public:
     matmul_scratch() = default;
     matmul_scratch(int n_threads, size_t max_columns, size_t max_tokens)
         : columns_(max_columns),
+          tokens_(max_tokens),
           tiles_(static_cast<size_t>(n_threads) * tile_rows * max_columns),
           // Q8_K is the widest activation format: 292 bytes per 256 values
           activations_((max_tokens * row_bytes(dtype::q8_k, round_up(max_columns, 256)) + 7) / 8),
-          rounded_inputs_(max_tokens * max_columns) {}
+          rounded_inputs_(max_tokens * max_columns),
+          rounded_16_(std::min<size_t>(max_tokens, 8) * max_columns) {}
 
     float* tile(int thread) { return tiles_.data() + static_cast<size_t>(thread) * tile_rows * columns_; }
     // 8-byte aligned storage for n_tokens rows of quantized activations.
     uint8_t* activations() { return reinterpret_cast<uint8_t*>(activations_.data()); }
     size_t activation_bytes() const { return activations_.size() * 8; }
-    // Room for n_tokens input rows rounded to a lower precision.
+    // Room for n_tokens input rows rounded to a lower precision, as floats.
     float* rounded_inputs() { return rounded_inputs_.data(); }
+    // Room for up to 8 input rows as 16-bit patterns (bf16 decoding).
+    uint16_t* rounded_inputs_16() { return rounded_16_.data(); }
+    size_t max_columns() const { return columns_; }
+    size_t max_tokens() const { return tokens_; }
 
 private:
     static size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
-    size_t columns_ = 0;
+    size_t columns_ = 0, tokens_ = 0;
     std::vector<float> tiles_;
     std::vector<uint64_t> activations_;
     std::vector<float> rounded_inputs_;
+    std::vector<uint16_t> rounded_16_;
 };
 
 namespace detail {
 using row_major_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Fused path: quantize activations once, then integer dot products per row.
-inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
-                             thread_pool& pool, matmul_scratch& scratch) {
-    const size_t columns = weight.columns(), rows = weight.rows();
-    const dtype activation_type = vec_dot_type(weight.type);
-    const size_t activation_row = row_bytes(activation_type, columns);
-    const quantize_function quantize = quantize_function_of(activation_type);
-    const vec_dot_function dot = vec_dot_function_of(weight.type);
-    uint8_t* activations = scratch.activations();
-    pool.parallel_for(n_tokens, [&](size_t t, int) {
-        quantize(x + t * columns, activations + t * activation_row, static_cast<int64_t>(columns));
-    });
-    const size_t tiles = (rows + matmul_scratch::tile_rows - 1) / matmul_scratch::tile_rows;
-    pool.parallel_for(tiles, [&](size_t tile, int) {
-        const size_t first = tile * matmul_scratch::tile_rows;
-        const size_t last = std::min(rows, first + matmul_scratch::tile_rows);
-        for (size_t row = first; row < last; ++row) {
-            const uint8_t* weights = weight.row(row);
-            for (size_t t = 0; t < n_tokens; ++t)
-                out[t * out_stride + row] = dot(weights, activations + t * activation_row, static_cast<int64_t>(columns));
-        }
+// From this many tokens on, quantized products go through the tile kernels
+// and float products through Eigen's GEMM.
+inline constexpr size_t tile_min_tokens = 2;
+inline constexpr size_t gemm_min_tokens = 8;
+
+inline size_t round_up_4(size_t n) { return (n + 3) / 4 * 4; }
+
+// Rows per claimed chunk: a multiple of 4 (the tile kernels' row group).
+// Decoding streams weights: ~64 KB per chunk keeps the claims cheap relative
+// to the work, while leaving at least 4 chunks per thread to balance a busy
+// machine. Prefill is compute-bound: up to 64 rows x all tokens per chunk.
+inline size_t rows_per_chunk(size_t rows, size_t row_bytes, size_t n_tokens, int n_threads) {
+    const size_t threads = static_cast<size_t>(n_threads);
+    size_t chunk;
+    if (n_tokens < tile_min_tokens) {
+        chunk = std::max<size_t>(4, (size_t(64) << 10) / std::max<size_t>(row_bytes, 1));
+        chunk = std::min(chunk, (rows + 4 * threads - 1) / (4 * threads));
+    } else {
+        chunk = std::min<size_t>(64, (rows + 8 * threads - 1) / (8 * threads));
+    }
+    return round_up_4(std::max<size_t>(chunk, 1));
+}
+
+// Runs body(first_row, last_row, thread) over chunks of rows.
+template <class Body>
+inline void for_row_chunks(thread_pool& pool, size_t rows, size_t chunk, const Body& body) {
+    const size_t chunks = (rows + chunk - 1) / chunk;
+    pool.parallel_for(chunks, [&](size_t index, int thread) {
+        const size_t first = index * chunk;
+        body(first, std::min(rows, first + chunk), thread);
     });
 }
 
-// Float path: Eigen products over tiles (f32 in place, f16/bf16 converted).
-inline void matmul_float(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
-                         thread_pool& pool, matmul_scratch& scratch) {
+// Applies `transform(token)` to every token row: inline for a few tokens
+// (cheaper than waking the pool), else spread over the pool.
+template <class Transform>
+inline void for_tokens(thread_pool& pool, size_t n_tokens, const Transform& transform) {
+    if (n_tokens < 8) {
+        for (size_t t = 0; t < n_tokens; ++t) transform(t);
+        return;
+    }
+    const size_t per_task = 4;
+    pool.parallel_for((n_tokens + per_task - 1) / per_task, [&](size_t task, int) {
+        for (size_t t = task * per_task; t < std::min(n_tokens, (task + 1) * per_task); ++t) transform(t);
+    });
+}
+
+// Fused path: quantize activations once, then integer dot products.
+inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
+                             thread_pool& pool, matmul_scratch& scratch) {
+    const size_t columns = weight.columns(), rows = weight.rows(), weight_stride = weight.row_bytes();
+    const dtype activation_type = vec_dot_type(weight.type);
+    const size_t activation_row = row_bytes(activation_type, columns);
+    const quantize_function quantize = quantize_function_of(activation_type);
+    uint8_t* activations = scratch.activations();
+    for_tokens(pool, n_tokens, [&](size_t t) {
+        quantize(x + t * columns, activations + t * activation_row, static_cast<int64_t>(columns));
+    });
+    const size_t chunk = rows_per_chunk(rows, weight_stride, n_tokens, pool.size());
+    const int64_t n = static_cast<int64_t>(columns);
+    if (n_tokens < tile_min_tokens) {
+        const vec_dot_function dot = vec_dot_function_of(weight.type);
+        for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
+            const uint8_t* row = weight.row(first);
+            for (size_t r = first; r < last; ++r, row += weight_stride) out[r] = dot(row, activations, n);
+        });
+        return;
+    }
+    const vec_dot_tile_function tile = vec_dot_tile_function_of(weight.type);
+    for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
+        tile(weight.row(first), weight_stride, static_cast<int64_t>(last - first), activations, activation_row,
+             static_cast<int64_t>(n_tokens), n, out + first, out_stride);
+    });
+}
+
+// Float weights, few tokens: one SIMD dot product per (row, token), the row
+// read from memory once and from L1 for the other tokens.
+inline void matmul_float_rows(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
+                              thread_pool& pool, matmul_scratch& scratch) {
+    const size_t columns = weight.columns(), rows = weight.rows(), weight_stride = weight.row_bytes();
+    const size_t chunk = rows_per_chunk(rows, weight_stride, 1, pool.size());
+    if (weight.type == dtype::bf16) {
+        uint16_t* rounded = scratch.rounded_inputs_16();
+        round_to_bf16(x, rounded, n_tokens * columns);
+        for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
+            for (size_t r = first; r < last; ++r)
+                for (size_t t = 0; t < n_tokens; ++t)
+                    out[t * out_stride + r] = dot_bf16_row(weight.row(r), rounded + t * columns, columns);
+        });
+        return;
+    }
+    if (weight.type == dtype::f16) {
+        float* rounded = scratch.rounded_inputs();
+        round_to_f16(x, rounded, n_tokens * columns);
+        x = rounded;
+    }
+    const auto dot = weight.type == dtype::f16 ? dot_f16_row : dot_f32_row;
+    for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
+        for (size_t r = first; r < last; ++r)
+            for (size_t t = 0; t < n_tokens; ++t) out[t * out_stride + r] = dot(weight.row(r), x + t * columns, columns);
+    });
+}
+
+// Float (or any dequantizable) weights, many tokens: Eigen GEMM per tile of
+// rows (f32 in place, other types converted into per-thread scratch).
+inline void matmul_float_tiles(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
+                               thread_pool& pool, matmul_scratch& scratch) {
     const size_t columns = weight.columns();
     const size_t rows = weight.rows();
     const size_t tiles = (rows + matmul_scratch::tile_rows - 1) / matmul_scratch::tile_rows;
     const dequantize_function dequantize = dequantize_function_of(weight.type);
-    if (weight.type == dtype::f16) {
+    if (weight.type == dtype::f16 || weight.type == dtype::bf16) {
         float* rounded = scratch.rounded_inputs();
-        for (size_t i = 0; i < n_tokens * columns; ++i) rounded[i] = fp16_to_f32(f32_to_fp16(x[i]));
+        for_tokens(pool, n_tokens, [&](size_t t) {
+            const float* in = x + t * columns;
+            float* row = rounded + t * columns;
+            if (weight.type == dtype::f16) round_to_f16(in, row, columns);
+            else round_to_bf16_values(in, row, columns);
+        });
         x = rounded;
     }
     Eigen::Map<const row_major_matrix> input(x, static_cast<Eigen::Index>(n_tokens), static_cast<Eigen::Index>(columns));
@@ -124,8 +225,14 @@ inline void matmul_float(const tensor_view& weight, const float* x, size_t n_tok
 // written. n_tokens and W.columns() must fit the scratch's sizes.
 inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                    thread_pool& pool, matmul_scratch& scratch) {
-    if (has_vec_dot(weight.type)) detail::matmul_quantized(weight, x, n_tokens, out, out_stride, pool, scratch);
-    else detail::matmul_float(weight, x, n_tokens, out, out_stride, pool, scratch);
+    if (has_vec_dot(weight.type)) {
+        detail::matmul_quantized(weight, x, n_tokens, out, out_stride, pool, scratch);
+    } else if (n_tokens < detail::gemm_min_tokens &&
+               (weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16)) {
+        detail::matmul_float_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
+    } else {
+        detail::matmul_float_tiles(weight, x, n_tokens, out, out_stride, pool, scratch);
+    }
 }
 
 // out[t][o] += bias[o]
