@@ -451,6 +451,19 @@ TEST_CASE("generate: errors are reported, not crashes") {
         options.sampling = settings.chain();
         CHECK_FALSE(generation::create(m->ctx(), m->tok(), options).has_value());
     }
+    // the overloads that use the model's own tokenizer
+    if (m) {
+        auto own = generate(m->ctx(), "Once upon a time", greedy_options(8));
+        REQUIRE(own.has_value());
+        auto explicit_tokenizer = generate(m->ctx(), m->tok(), "Once upon a time", greedy_options(8));
+        REQUIRE(explicit_tokenizer.has_value());
+        CHECK(own->tokens == explicit_tokenizer->tokens);
+        auto by_ids = generate(m->ctx(), m->tok(), m->tok().encode("Once upon a time", {true, true}), greedy_options(8));
+        REQUIRE(by_ids.has_value());
+        CHECK(by_ids->tokens == own->tokens);
+        auto g = generation::create(m->ctx(), greedy_options(8));
+        CHECK(g.has_value());
+    }
     auto bert = load("bert-tiny-f32.gguf", 64);
     if (bert) CHECK_FALSE(generation::create(bert->ctx(), bert->tok(), greedy_options(4)).has_value());
 }

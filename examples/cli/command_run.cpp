@@ -3,12 +3,10 @@
 // per piece, whole UTF-8 characters). The prompt is tokenized like
 // `ember tokenize --special`: BOS when the model wants one, special tokens
 // parsed; so `-p ""` is BOS alone. Option names follow llama.cpp's.
-#include "command.hpp"
+#include "prompt.hpp"
 
-#include <ember/model/model.hpp>
 #include <ember/runtime/context.hpp>
 #include <ember/runtime/generate.hpp>
-#include <ember/tokenizer/tokenizer.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -83,7 +81,7 @@ int run_run(const std::vector<std::string>& args) {
     if (std::string problem = check_arguments(args); !problem.empty()) return fail(problem);
     const std::string path = options.get_any({"-m", "--model"});
     if (path.empty()) return fail("run: missing -m MODEL");
-    const std::string prompt = options.get_any({"-p", "--prompt"});
+    const std::string prompt_text = options.get_any({"-p", "--prompt"});
 
     number_parser parse{options, {}};
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -123,14 +121,13 @@ int run_run(const std::vector<std::string>& args) {
                         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     }
 
-    auto model = ember::model::load(path);
-    if (!model) return fail(model.error().message);
-    auto tokenizer = ember::tokenizer::from_gguf((*model)->file());
-    if (!tokenizer) return fail(tokenizer.error().message);
+    const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path);
+    if (!model) return 1;
+    const std::vector<int32_t> prompt = tokenize_prompt(*model, prompt_text);
     ember::context_params params;
     params.n_ctx = static_cast<uint32_t>(n_ctx);
     params.n_threads = static_cast<int>(threads);
-    auto context = ember::context::create(*model, params);
+    auto context = ember::context::create(model, params);
     if (!context) return fail(context.error().message);
     sampling.repeat_last_n = repeat_last_n < 0 ? static_cast<int32_t>((*context)->n_ctx()) : static_cast<int32_t>(repeat_last_n);
 
@@ -144,7 +141,7 @@ int run_run(const std::vector<std::string>& args) {
     std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is a write error, not a signal
 #endif
     bool write_failed = false;
-    auto result = ember::generate(**context, *tokenizer, prompt, generation, [&](std::string_view text) {
+    auto result = ember::generate(**context, model->tokenizer(), prompt, generation, [&](std::string_view text) {
         if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
             write_failed = true;
             return false;

@@ -1,15 +1,16 @@
 #pragma once
 // Generating text: a prompt in, streamed text out, with stop conditions.
 //
-// One call, streaming to a callback:
+// One call, streaming to a callback (the model's own tokenizer is used
+// unless one is passed):
 //
-//   auto result = ember::generate(*context, tokenizer, "Once upon a time", options,
+//   auto result = ember::generate(*context, "Once upon a time", options,
 //                                 [](std::string_view text) { std::cout << text << std::flush; return true; });
 //
 // Or step by step from a game or UI loop — no threads are started beyond the
 // context's own pool, and each advance() does at most n tokens of work:
 //
-//   auto generation = ember::generation::create(*context, tokenizer, options);
+//   auto generation = ember::generation::create(*context, options);
 //   EMBER_TRY(generation->begin("The innkeeper says:"));
 //   while (!generation->done()) {                       // once per frame
 //       EMBER_TRY_ASSIGN(auto step, generation->advance(2));
@@ -103,6 +104,12 @@ public:
     // the sampler settings or stop strings are unusable, or the context's
     // model is not a text generator.
     static result<generation> create(context& context, const tokenizer& tokenizer, generation_options options = {});
+    // With the model's own tokenizer (an error when its file has none).
+    static result<generation> create(context& context, generation_options options = {}) {
+        if (!context.model().has_tokenizer())
+            return make_error(errc::invalid_argument, "generation: the model file has no tokenizer (tokenizer.ggml.* metadata)");
+        return create(context, context.model().tokenizer(), std::move(options));
+    }
 
     // Starts generating after a prompt, evaluating it (the slow part for a
     // long prompt). Text is tokenized like a program-built prompt: BOS when
@@ -186,8 +193,18 @@ struct generation_result {
 using text_callback = std::function<bool(std::string_view)>;
 
 // Generates after `prompt` until a stop condition, streaming to on_text.
+// The prompt is text (tokenized as in generation::begin) or token ids.
 inline result<generation_result> generate(context& context, const tokenizer& tokenizer, std::string_view prompt,
                                           const generation_options& options = {}, const text_callback& on_text = {});
+inline result<generation_result> generate(context& context, const tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+                                          const generation_options& options = {}, const text_callback& on_text = {});
+// With the model's own tokenizer.
+inline result<generation_result> generate(context& context, std::string_view prompt, const generation_options& options = {},
+                                          const text_callback& on_text = {}) {
+    if (!context.model().has_tokenizer())
+        return make_error(errc::invalid_argument, "generate: the model file has no tokenizer (tokenizer.ggml.* metadata)");
+    return generate(context, context.model().tokenizer(), prompt, options, on_text);
+}
 
 // ---------------------------------------------------------------------------
 
@@ -363,8 +380,11 @@ inline void generation::take_text(std::string_view decoded, bool final) {
     held_.erase(0, held_.size() - hold);
 }
 
-inline result<generation_result> generate(context& context, const tokenizer& tokenizer, std::string_view prompt,
-                                          const generation_options& options, const text_callback& on_text) {
+namespace detail {
+
+template <class Prompt>
+result<generation_result> generate_after(context& context, const tokenizer& tokenizer, const Prompt& prompt,
+                                   const generation_options& options, const text_callback& on_text) {
     EMBER_TRY_ASSIGN(generation run, generation::create(context, tokenizer, options));
     EMBER_TRY(run.begin(prompt));
     while (!run.done()) {
@@ -377,6 +397,18 @@ inline result<generation_result> generate(context& context, const tokenizer& tok
     out.n_prompt_tokens = run.prompt_tokens().size();
     out.reason = run.reason();
     return out;
+}
+
+}  // namespace detail
+
+inline result<generation_result> generate(context& context, const tokenizer& tokenizer, std::string_view prompt,
+                                          const generation_options& options, const text_callback& on_text) {
+    return detail::generate_after(context, tokenizer, prompt, options, on_text);
+}
+
+inline result<generation_result> generate(context& context, const tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+                                          const generation_options& options, const text_callback& on_text) {
+    return detail::generate_after(context, tokenizer, prompt, options, on_text);
 }
 
 }  // namespace ember
