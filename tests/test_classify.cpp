@@ -165,6 +165,38 @@ TEST_CASE("text zero-shot: label tokens and scores follow the golden tokenizatio
     CHECK((*by_bytes)[0].probability == 1.0f);
 }
 
+TEST_CASE("calibration subtracts each label's log-likelihood under the baseline prompt") {
+    const std::string path = shared_path("models/stories260K.gguf");
+    if (path.empty()) return;
+    auto model = load_model(path);
+    auto context = ember::context::create(model, {128, 1, 0});
+    REQUIRE(context);
+    const std::vector<std::string> labels = {"happy", "sad", "angry"};
+    const std::string prompt = "Tom lost his ball. He was", baseline = "He was";
+    auto plain = ember::zero_shot_classify(**context, prompt, labels);
+    auto base = ember::zero_shot_classify(**context, baseline, labels);
+    ember::zero_shot_options options;
+    options.baseline_prompt = baseline;
+    auto calibrated = ember::zero_shot_classify(**context, prompt, labels, options);
+    REQUIRE(plain);
+    REQUIRE(base);
+    REQUIRE(calibrated);
+    CHECK((*context)->n_past() == model->tokenizer().encode(prompt, {true, true}).size());  // the prompt, not the baseline
+    double max_score = -INFINITY, total = 0.0;
+    for (size_t i = 0; i < labels.size(); ++i) {
+        CHECK((*calibrated)[i].log_likelihood == doctest::Approx((*plain)[i].log_likelihood).epsilon(1e-9));
+        CHECK((*calibrated)[i].baseline_log_likelihood == doctest::Approx((*base)[i].log_likelihood).epsilon(1e-9));
+        CHECK((*calibrated)[i].score == doctest::Approx((*plain)[i].log_likelihood - (*base)[i].log_likelihood).epsilon(1e-9));
+        max_score = std::max(max_score, (*calibrated)[i].score);
+    }
+    for (const auto& entry : *calibrated) total += std::exp(entry.score - max_score);
+    for (const auto& entry : *calibrated) CHECK(entry.probability == doctest::Approx(std::exp(entry.score - max_score) / total));
+    options.baseline_prompt = std::string(300, 'x');  // too long for the context: the error says where
+    auto refused = ember::zero_shot_classify(**context, prompt, labels, options);
+    REQUIRE(!refused);
+    CHECK(refused.error().message.find("baseline") != std::string::npos);
+}
+
 TEST_CASE("a label that merges into the prompt's last token is scored as log p(prompt+label) - log p(prompt)") {
     const std::string path = shared_path("models/stories260K.gguf");
     if (path.empty()) return;

@@ -1,4 +1,4 @@
-// `ember classify -m M -p TEXT [--labels a,b,…] [--probe FILE] [--zero-shot] [--length-norm none|token|byte]`:
+// `ember classify -m M -p TEXT [--labels a,b,…] [--probe FILE] [--zero-shot] [--length-norm none|token|byte] [--baseline TEXT]`:
 // label probabilities for a text, as one line of JSON:
 //   {"method": "head", "label": "positive", "probabilities": {"negative": 0.1, "positive": 0.9}}
 // The method, in order of preference:
@@ -7,6 +7,8 @@
 //   zero-shot      --labels scored as continuations of the text by a generative model
 //                  (forced with --zero-shot even when the model has a head); the JSON then
 //                  also has "log_likelihoods". Labels are comma-separated ("\," for a comma).
+//                  --baseline TEXT calibrates: scores become log p(label | TEXT-prompt) minus
+//                  log p(label | baseline), e.g. --baseline "Sentiment:" (see zero_shot.hpp).
 // The text is tokenized like `--special`. Neither a head nor --labels nor --probe: exit 1.
 #include "prompt.hpp"
 
@@ -103,6 +105,7 @@ int run_classify(const std::vector<std::string>& args) {
     if (normalization == "token") zero_shot.normalization = ember::length_normalization::per_token;
     else if (normalization == "byte") zero_shot.normalization = ember::length_normalization::per_byte;
     else if (normalization != "none") return fail("classify: --length-norm must be none, token or byte");
+    if (options.has("--baseline")) zero_shot.baseline_prompt = options.get("--baseline");
 
     auto model = load_model_with_tokenizer(options.get_any({"-m", "--model"}));
     if (!model) return 1;
@@ -142,7 +145,11 @@ int run_classify(const std::vector<std::string>& args) {
                     ": the model has no classification head; give --labels a,b,… (zero-shot) or --probe FILE");
     // Size the context for the prompt and its longest label (plus the space between).
     size_t longest = 0;
-    for (const std::string& label : labels) longest = std::max(longest, tokenize_prompt(*model, text + " " + label).size());
+    for (const std::string& label : labels) {
+        longest = std::max(longest, tokenize_prompt(*model, text + " " + label).size());
+        if (zero_shot.baseline_prompt)
+            longest = std::max(longest, tokenize_prompt(*model, *zero_shot.baseline_prompt + " " + label).size());
+    }
     auto context = ember::context::create(model, {context_size(longest + 1), threads, 0});
     if (!context) return fail(context.error().message);
     auto scores = ember::zero_shot_classify(**context, text, labels, zero_shot);
@@ -155,7 +162,7 @@ int run_classify(const std::vector<std::string>& args) {
 
 const register_command registration(
     {"classify",
-     "classify -m MODEL -p TEXT [--labels a,b,…] [--probe FILE] [--zero-shot] [--length-norm none|token|byte]   label probabilities (JSON)",
+     "classify -m MODEL -p TEXT [--labels a,b,…] [--probe FILE] [--zero-shot] [--length-norm none|token|byte] [--baseline TEXT]   label probabilities (JSON)",
      run_classify});
 
 }  // namespace

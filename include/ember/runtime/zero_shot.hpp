@@ -24,6 +24,12 @@
 // ranking aid rather than a renormalised likelihood. Use them when labels
 // differ a lot in length.
 //
+// Calibration (option `baseline_prompt`): small models prefer some labels
+// whatever the text ("glad" over "sorrowful" after any verse). Scoring
+// log p(label | prompt) − log p(label | baseline) with the prompt's template
+// minus the text as the baseline cancels that prior (domain-conditional PMI,
+// Holtzman et al. 2021).
+//
 // Label tokenization. A label continues the prompt's text, so its leading
 // space belongs to it (" positive" is one token in most vocabularies, and
 // that is the token a model writes after "Sentiment:"). By default a space is
@@ -42,6 +48,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,13 +65,20 @@ struct zero_shot_options {
     // Match control tokens in the prompt and labels (<|im_start|> …), as
     // prompts built from a chat template need. Off: all text is plain text.
     bool parse_special = true;
+    // Calibration ("domain-conditional PMI"): when set, each label's score is
+    // log p(label | prompt) − log p(label | baseline_prompt), which removes
+    // the model's prior preference for some labels whatever the text. Use the
+    // prompt's template without the text, e.g. "Sentiment:" for
+    // "Review: …\nSentiment:". Costs one more scoring pass.
+    std::optional<std::string> baseline_prompt;
 };
 
 struct zero_shot_score {
     std::string label;
     std::vector<int32_t> tokens;  // the continuation's tokens as scored
     double log_likelihood = 0.0;  // log p(label | prompt), natural log
-    double score = 0.0;           // log_likelihood after length normalisation: the softmax input
+    double baseline_log_likelihood = 0.0;  // log p(label | baseline_prompt) when calibrating, else 0
+    double score = 0.0;  // (log_likelihood − baseline) after length normalisation: the softmax input
     float probability = 0.0f;     // softmax of score over the labels
 };
 
@@ -235,6 +249,14 @@ inline result<std::vector<zero_shot_score>> zero_shot_classify(context& context,
         return make_error(errc::invalid_argument, model.file().source_name() + ": the file has no tokenizer");
     if (labels.empty()) return make_error(errc::invalid_argument, "zero-shot: no candidate labels");
     const tokenizer& vocabulary = model.tokenizer();
+    std::vector<double> baseline(labels.size(), 0.0);
+    if (options.baseline_prompt) {
+        zero_shot_options uncalibrated = options;
+        uncalibrated.baseline_prompt.reset();
+        auto base = zero_shot_classify(context, *options.baseline_prompt, labels, uncalibrated);
+        if (!base) return make_error(base.error().code, "baseline prompt: " + base.error().message);
+        for (size_t i = 0; i < labels.size(); ++i) baseline[i] = (*base)[i].log_likelihood;
+    }
 
     // Trailing spaces belong to the label that follows (" positive").
     std::string_view trimmed = prompt;
@@ -297,14 +319,14 @@ inline result<std::vector<zero_shot_score>> zero_shot_classify(context& context,
         entry.label = labels[i];
         entry.tokens = plans[i].tokens;
         entry.log_likelihood = *sum - *replaced;
+        entry.baseline_log_likelihood = baseline[i];
+        const double calibrated = entry.log_likelihood - entry.baseline_log_likelihood;
         switch (options.normalization) {
-            case length_normalization::none: entry.score = entry.log_likelihood; break;
+            case length_normalization::none: entry.score = calibrated; break;
             case length_normalization::per_token:
-                entry.score = entry.log_likelihood / static_cast<double>(plans[i].tokens.size());
+                entry.score = calibrated / static_cast<double>(plans[i].tokens.size());
                 break;
-            case length_normalization::per_byte:
-                entry.score = entry.log_likelihood / static_cast<double>(plans[i].bytes);
-                break;
+            case length_normalization::per_byte: entry.score = calibrated / static_cast<double>(plans[i].bytes); break;
         }
     }
     EMBER_TRY(scorer.finish());
