@@ -11,6 +11,7 @@
 #include "golden.hpp"
 #include "test_data.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -19,7 +20,9 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 // Counting global allocations, to check the token loop allocates nothing.
 static std::atomic<size_t> allocation_count{0};
@@ -514,4 +517,88 @@ TEST_CASE("generate: the token loop allocates nothing") {
     const size_t after = allocation_count.load();
     CHECK(n > 100);
     CHECK(after - before == 0);
+}
+
+namespace {
+
+// build/ember, next to the tests directory; "" (after SKIPPED) when not built.
+std::string ember_binary() {
+    char self[4096];
+    const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (length <= 0) return {};
+    std::string path(self, static_cast<size_t>(length));
+    path = path.substr(0, path.rfind('/'));             // build/tests
+    path = path.substr(0, path.rfind('/')) + "/ember";  // build/ember
+    if (!ember_test::file_exists(path)) {
+        std::fprintf(stderr, "SKIPPED: %s not built\n", path.c_str());
+        return {};
+    }
+    return path;
+}
+
+struct command_output {
+    int exit_code = -1;
+    std::string out, err;
+};
+
+command_output run_command(const std::string& command) {
+    const std::string error_path = ember_test::temp_path("run_stderr.txt");
+    command_output result;
+    FILE* pipe = ::popen((command + " 2>'" + error_path + "'").c_str(), "r");
+    if (!pipe) return result;
+    char buffer[4096];
+    size_t got;
+    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, got);
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;  // -1: killed by a signal
+    result.err = ember_test::read_text(error_path);
+    std::remove(error_path.c_str());
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("ember run: streams only the generated text; flags as documented") {
+    const std::string binary = ember_binary();
+    const std::string model = ember_test::shared_path("models/stories260K.gguf");
+    if (binary.empty() || model.empty()) return;
+    const std::string ember_run = binary + " run -m '" + model + "' -t 1 ";
+
+    // -p "" is BOS alone; --temp 0 is greedy: the library's greedy text
+    const command_output story = run_command(ember_run + "-p '' -n 200 --temp 0");
+    CHECK(story.exit_code == 0);
+    CHECK(story.err.empty());
+    auto m = load("stories260K.gguf", 512);
+    REQUIRE(m.has_value());
+    CHECK(story.out == run(*m, "", greedy_options(200)).result.text);
+    CHECK(story.out.rfind("Once upon a time", 0) == 0);
+
+    // --top-k 1 equals greedy; seeds repeat; different seeds differ
+    CHECK(run_command(ember_run + "-p '' -n 200 --top-k 1 --temp 1.3 --seed 9").out == story.out);
+    const std::string sampled = ember_run + "-p 'Once upon a time' -n 60 --temp 1 --top-k 0 --top-p 1 --min-p 0 --seed ";
+    const command_output seven = run_command(sampled + "7");
+    CHECK(seven.exit_code == 0);
+    CHECK(run_command(sampled + "7").out == seven.out);
+    CHECK(run_command(sampled + "8").out != seven.out);
+    // every sampler flag parses
+    CHECK(run_command(ember_run + "-p 'Tom' -n 20 --temp 0.7 --top-k 30 --top-p 0.9 --min-p 0.02 --typical 0.95 "
+                            "--repeat-penalty 1.2 --repeat-last-n 32 --presence-penalty 0.1 --frequency-penalty 0.1 "
+                            "--seed 1 -c 128 --ignore-eos").exit_code == 0);
+
+    // stop strings (repeatable) end the text before them
+    const command_output stopped = run_command(ember_run + "-p '' -n 200 --temp 0 --stop 'zzz' --stop 'girl named'");
+    CHECK(stopped.exit_code == 0);
+    CHECK(stopped.out == story.out.substr(0, story.out.find("girl named")));
+
+    // errors: one line on stderr, exit 1
+    for (const char* bad : {"--top-p 2", "--top-k x", "--seed -5", "--bogus 1", "-n", "--temp nan", "-t 0"}) {
+        CAPTURE(bad);
+        const command_output failed = run_command(ember_run + "-p 'x' " + bad);
+        CHECK(failed.exit_code == 1);
+        CHECK(failed.out.empty());
+        CHECK(std::count(failed.err.begin(), failed.err.end(), '\n') == 1);
+    }
+    const command_output missing = run_command(binary + " run -m /nonexistent.gguf -p x");
+    CHECK(missing.exit_code == 1);
+    CHECK(std::count(missing.err.begin(), missing.err.end(), '\n') == 1);
 }
