@@ -6,8 +6,11 @@
 #include <ember/io/gguf_writer.hpp>
 #include <ember/quant/quantize.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ember_bench {
@@ -48,42 +51,72 @@ private:
     uint64_t state_;
 };
 
-// The type of each tensor for a file type, following llama.cpp's mixes:
-// Q4_K_M keeps attn_v / ffn_down of some layers and the output in Q6_K.
-inline ember::dtype tensor_type(const std::string& file_type, const std::string& role, uint32_t layer, uint32_t n_layer) {
+// The type of each tensor for a file type, following llama-quantize's
+// rules (llama_tensor_get_type, no importance matrix): Q4_K_M keeps attn_v /
+// ffn_down of some layers in Q6_K; the output (or the token embedding that
+// doubles as it) is Q6_K unless the file is Q8_0; and a k-quant tensor whose
+// rows are not a multiple of 256 falls back (Q4_K -> Q5_0, Q6_K -> Q8_0),
+// as Qwen2.5-0.5B's 896-column tensors do.
+inline ember::dtype tensor_type(const std::string& file_type, const std::string& role, uint32_t layer, uint32_t n_layer,
+                                uint64_t columns) {
     using ember::dtype;
     if (file_type == "f16") return dtype::f16;
     if (file_type == "bf16") return dtype::bf16;
     if (file_type == "f32") return dtype::f32;
-    if (file_type == "q8_0") return dtype::q8_0;
-    const bool output = role == "output";
-    if (file_type == "q4_0") return output ? dtype::q6_k : dtype::q4_0;
-    // q4_k_m
-    const bool more_bits = layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
-    if (output) return dtype::q6_k;
-    if ((role == "attn_v" || role == "ffn_down") && more_bits) return dtype::q6_k;
-    return dtype::q4_k;
+    const dtype base = file_type == "q8_0" ? dtype::q8_0 : file_type == "q4_0" ? dtype::q4_0 : dtype::q4_k;
+    dtype type = base;
+    if (role == "output") {
+        if (columns % ember::traits_of(base).block_size != 0) type = dtype::q8_0;
+        else if (base != dtype::q8_0) type = dtype::q6_k;
+    } else if (file_type == "q4_k_m" && (role == "attn_v" || role == "ffn_down")) {
+        const bool more_bits = layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+        if (more_bits) type = dtype::q6_k;
+    }
+    if (columns % ember::traits_of(type).block_size != 0) {
+        if (type == dtype::q4_k) type = dtype::q5_0;
+        else if (type == dtype::q6_k) type = dtype::q8_0;
+    }
+    return type;
 }
 
 inline bool known_file_type(const std::string& type) {
     return type == "f32" || type == "f16" || type == "bf16" || type == "q8_0" || type == "q4_0" || type == "q4_k_m";
 }
 
-inline std::vector<uint8_t> random_tensor(ember::dtype type, uint64_t columns, uint64_t rows, noise& random, float scale) {
-    std::vector<float> row(columns);
-    std::vector<uint8_t> out(ember::row_bytes(type, columns) * rows);
-    for (uint64_t r = 0; r < rows; ++r) {
-        for (auto& value : row) value = random.next(scale);
-        uint8_t* destination = out.data() + r * ember::row_bytes(type, columns);
-        if (type == ember::dtype::f32) std::memcpy(destination, row.data(), columns * 4);
-        else if (type == ember::dtype::f16 || type == ember::dtype::bf16) {
-            for (uint64_t i = 0; i < columns; ++i) {
-                const uint16_t half = type == ember::dtype::f16 ? ember::f32_to_fp16(row[i]) : ember::f32_to_bf16(row[i]);
-                std::memcpy(destination + 2 * i, &half, 2);
-            }
-        } else {
-            (void)ember::quantize_row(type, row.data(), destination, static_cast<int64_t>(columns));
+inline void quantize_one_row(ember::dtype type, const float* row, uint64_t columns, uint8_t* destination) {
+    if (type == ember::dtype::f32) {
+        std::memcpy(destination, row, columns * 4);
+    } else if (type == ember::dtype::f16 || type == ember::dtype::bf16) {
+        for (uint64_t i = 0; i < columns; ++i) {
+            const uint16_t half = type == ember::dtype::f16 ? ember::f32_to_fp16(row[i]) : ember::f32_to_bf16(row[i]);
+            std::memcpy(destination + 2 * i, &half, 2);
         }
+    } else {
+        (void)ember::quantize_row(type, row, destination, static_cast<int64_t>(columns));
+    }
+}
+
+// Rows are drawn from one noise stream in order (a file's bytes do not
+// depend on the thread count), a batch at a time, and quantized on all
+// cores: Q4_K's least-squares search makes a 1B model take minutes on one.
+inline std::vector<uint8_t> random_tensor(ember::dtype type, uint64_t columns, uint64_t rows, noise& random, float scale) {
+    const size_t row_bytes = ember::row_bytes(type, columns);
+    std::vector<uint8_t> out(row_bytes * rows);
+    const uint64_t batch = 4096;
+    std::vector<float> values(columns * std::min(rows, batch));
+    const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    for (uint64_t first = 0; first < rows; first += batch) {
+        const uint64_t count = std::min(batch, rows - first);
+        for (uint64_t i = 0; i < count * columns; ++i) values[i] = random.next(scale);
+        std::atomic<uint64_t> next_row{0};
+        auto work = [&] {
+            for (uint64_t r = next_row++; r < count; r = next_row++)
+                quantize_one_row(type, values.data() + r * columns, columns, out.data() + (first + r) * row_bytes);
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+        work();
+        for (auto& thread : pool) thread.join();
     }
     return out;
 }
@@ -109,7 +142,7 @@ inline ember::gguf_writer make_model(const real_shape& shape, const std::string&
 
     const float scale = 0.035f;  // uniform ±0.035 has std 0.02
     auto matrix = [&](const std::string& name, const std::string& role, uint32_t layer, uint64_t columns, uint64_t rows) {
-        const ember::dtype type = tensor_type(file_type, role, layer, shape.n_layer);
+        const ember::dtype type = tensor_type(file_type, role, layer, shape.n_layer, columns);
         writer.add_tensor(name, type, {columns, rows}, random_tensor(type, columns, rows, random, scale));
     };
     auto vector = [&](const std::string& name, uint64_t length, float value) {

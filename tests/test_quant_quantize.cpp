@@ -109,6 +109,25 @@ void check_q4_0_bound(const std::vector<float>& x, const std::vector<uint8_t>& b
     }
 }
 
+// Q5_0: as Q4_0 with d = max/-16 and codes in [0, 31]: the range is
+// [-16d, 15d], so |e| <= max(|d|/2, |x| - 15|d|), plus 16*|d - d16|.
+void check_q5_0_bound(const std::vector<float>& x, const std::vector<uint8_t>& blocks, const std::vector<float>& y) {
+    for (size_t b = 0; b < x.size() / 32; ++b) {
+        float amax = 0, max = 0;
+        for (size_t j = 0; j < 32; ++j)
+            if (amax < std::fabs(x[32 * b + j])) amax = std::fabs(x[32 * b + j]), max = x[32 * b + j];
+        const float d = std::fabs(max / -16);
+        const float d16 = std::fabs(fp16_at(blocks, 22 * b));
+        for (size_t j = 0; j < 32; ++j) {
+            const size_t i = 32 * b + j;
+            const double bound = std::max(d * (0.5 + 1e-4), std::fabs(x[i]) - 15.0 * d + 1e-4 * d) +
+                                 16.0 * std::fabs(d - d16) + tiny;
+            REQUIRE_MESSAGE(std::fabs(static_cast<double>(x[i]) - y[i]) <= bound,
+                            "Q5_0 element " << i << ": x " << x[i] << " y " << y[i] << " bound " << bound);
+        }
+    }
+}
+
 // Q4_K and Q6_K end with a re-quantization against the scales actually
 // stored: q = clamp(nearest((x + m)/s), lo, hi) for sub-block scale s (and min
 // m, Q4_K). Wherever (x + m)/s lies inside [lo - 1/2, hi + 1/2] that is plain
@@ -185,6 +204,7 @@ size_t check_bounds(dtype type, const std::vector<float>& x) {
     switch (type) {
         case dtype::q8_0: check_q8_0_bound(x, blocks, y); break;
         case dtype::q4_0: check_q4_0_bound(x, blocks, y); break;
+        case dtype::q5_0: check_q5_0_bound(x, blocks, y); break;
         case dtype::q4_k: check_q4_k_bound(x, blocks, y, clipped); break;
         case dtype::q6_k: check_q6_k_bound(x, blocks, y, clipped); break;
         default: FAIL("no bound for this type");
@@ -192,7 +212,7 @@ size_t check_bounds(dtype type, const std::vector<float>& x) {
     return clipped;
 }
 
-const dtype weight_types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q6_k};
+const dtype weight_types[] = {dtype::q8_0, dtype::q4_0, dtype::q5_0, dtype::q4_k, dtype::q6_k};
 
 }  // namespace
 
@@ -205,7 +225,7 @@ TEST_CASE("quantizers reproduce llama-quantize's bytes on the reference model") 
     auto source = ember::gguf_file::open(source_path);
     REQUIRE(source.has_value());
     int compared[64] = {};
-    for (const char* name : {"q8_0", "q4_0", "q4_k_m", "q6_k"}) {
+    for (const char* name : {"q8_0", "q4_0", "q5_0", "q4_k_m", "q6_k"}) {
         const std::string path = ember_test::shared_path(std::string("models/llama-qbase-") + name + ".gguf");
         if (path.empty()) continue;
         auto file = ember::gguf_file::open(path);
@@ -227,8 +247,9 @@ TEST_CASE("quantizers reproduce llama-quantize's bytes on the reference model") 
             ++compared[static_cast<int>(tensor.type)];
         }
     }
-    std::printf("bit-exact with llama-quantize: %d q8_0, %d q4_0, %d q4_k, %d q6_k tensors\n",
+    std::printf("bit-exact with llama-quantize: %d q8_0, %d q4_0, %d q5_0, %d q4_k, %d q6_k tensors\n",
                 compared[static_cast<int>(dtype::q8_0)], compared[static_cast<int>(dtype::q4_0)],
+                compared[static_cast<int>(dtype::q5_0)],
                 compared[static_cast<int>(dtype::q4_k)], compared[static_cast<int>(dtype::q6_k)]);
     for (dtype type : weight_types) CHECK(compared[static_cast<int>(type)] > 0);
 }
@@ -239,11 +260,12 @@ TEST_CASE("round-trip error of random input is within each format's bound") {
     //   Q8_0: step = amax/127 over 32 values, E[amax] ~ 2.2 sigma -> 0.5% ; bound 0.7%
     //   Q6_K: step ~ amax/32 over 16 values, E[amax] ~ 2.0 sigma  -> 1.8% ; bound 2.3%
     //   Q4_0: step = amax/8 over 32 values                         -> 8%  ; bound 10%
+    //   Q5_0: step = amax/16 over 32 values                        -> 4%  ; bound 5%
     //   Q4_K: step ~ (max - min)/15 over 32 values, range ~ 4.1 sigma -> 7.9%,
     //         the least-squares search over scale and min lowers it ; bound 9%
     struct expectation { dtype type; double rms_bound; };
     const expectation expectations[] = {
-        {dtype::q8_0, 0.007}, {dtype::q6_k, 0.023}, {dtype::q4_0, 0.10}, {dtype::q4_k, 0.09}};
+        {dtype::q8_0, 0.007}, {dtype::q6_k, 0.023}, {dtype::q4_0, 0.10}, {dtype::q5_0, 0.05}, {dtype::q4_k, 0.09}};
     for (const auto& expected : expectations) {
         const dtype type = expected.type;
         const double rms_bound = expected.rms_bound;
@@ -316,7 +338,7 @@ TEST_CASE("non-finite input: defined results, confined to its block") {
     // bad block were not there.
     const float inf = std::numeric_limits<float>::infinity();
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q6_k, dtype::q8_1, dtype::q8_k}) {
+    for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0, dtype::q4_k, dtype::q6_k, dtype::q8_1, dtype::q8_k}) {
         const size_t block = ember::traits_of(type).block_size, bytes = ember::traits_of(type).block_bytes;
         for (float bad : {inf, -inf, nan}) {
             INFO(ember::name_of(type) << " " << bad);

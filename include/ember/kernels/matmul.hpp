@@ -27,6 +27,7 @@
 #include "ember/core/thread_pool.hpp"
 #include "ember/kernels/detail/float_dot.hpp"
 #include "ember/quant/dequantize.hpp"
+#include "ember/quant/detail/gemm_repacked.hpp"
 #include "ember/quant/dot.hpp"
 #include "ember/quant/quantize.hpp"
 
@@ -51,7 +52,8 @@ public:
           // Q8_K is the widest activation format: 292 bytes per 256 values
           activations_((max_tokens * row_bytes(dtype::q8_k, round_up(max_columns, 256)) + 7) / 8),
           rounded_inputs_(max_tokens * max_columns),
-          rounded_16_(std::min<size_t>(max_tokens, 8) * max_columns) {}
+          rounded_16_(std::min<size_t>(max_tokens, 8) * max_columns),
+          packed_activations_(max_tokens * packed_row_bytes(max_columns) / 8) {}
 
     float* tile(int thread) { return tiles_.data() + static_cast<size_t>(thread) * tile_rows * columns_; }
     // 8-byte aligned storage for n_tokens rows of quantized activations.
@@ -61,6 +63,15 @@ public:
     float* rounded_inputs() { return rounded_inputs_.data(); }
     // Room for up to 8 input rows as 16-bit patterns (bf16 decoding).
     uint16_t* rounded_inputs_16() { return rounded_16_.data(); }
+    // Room for n_tokens activation rows packed for the repacked GEMM, and
+    // the bytes one such row takes at most.
+    uint8_t* packed_activations() { return reinterpret_cast<uint8_t*>(packed_activations_.data()); }
+    // Per-thread scratch of tile_rows * max_columns * 4 bytes.
+    uint8_t* thread_bytes(int thread) { return reinterpret_cast<uint8_t*>(tile(thread)); }
+    static size_t packed_row_bytes(size_t columns) {
+        // the widest packed format: int8 quants + 8 bytes per group of 16
+        return (columns + columns / 2 + 16 + 63) / 64 * 64;
+    }
     size_t max_columns() const { return columns_; }
     size_t max_tokens() const { return tokens_; }
 
@@ -71,14 +82,17 @@ private:
     std::vector<uint64_t> activations_;
     std::vector<float> rounded_inputs_;
     std::vector<uint16_t> rounded_16_;
+    std::vector<uint64_t> packed_activations_;
 };
 
 namespace detail {
 using row_major_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // From this many tokens on, quantized products go through the tile kernels
-// and float products through Eigen's GEMM.
+// (from repacked_min_tokens on through the repacked GEMM, where the target
+// and type have one) and float products through Eigen's GEMM.
 inline constexpr size_t tile_min_tokens = 2;
+inline constexpr size_t repacked_min_tokens = 8;
 inline constexpr size_t gemm_min_tokens = 8;
 
 inline size_t round_up_4(size_t n) { return (n + 3) / 4 * 4; }
@@ -89,14 +103,14 @@ inline size_t round_up_4(size_t n) { return (n + 3) / 4 * 4; }
 // machine. Prefill is compute-bound: up to 64 rows x all tokens per chunk.
 inline size_t rows_per_chunk(size_t rows, size_t row_bytes, size_t n_tokens, int n_threads) {
     const size_t threads = static_cast<size_t>(n_threads);
-    size_t chunk;
     if (n_tokens < tile_min_tokens) {
-        chunk = std::max<size_t>(4, (size_t(64) << 10) / std::max<size_t>(row_bytes, 1));
+        size_t chunk = std::max<size_t>(4, (size_t(64) << 10) / std::max<size_t>(row_bytes, 1));
         chunk = std::min(chunk, (rows + 4 * threads - 1) / (4 * threads));
-    } else {
-        chunk = std::min<size_t>(64, (rows + 8 * threads - 1) / (8 * threads));
+        return round_up_4(std::max<size_t>(chunk, 1));
     }
-    return round_up_4(std::max<size_t>(chunk, 1));
+    // multiples of 16: the repacked GEMM's row group
+    const size_t chunk = std::min<size_t>(64, (rows + 8 * threads - 1) / (8 * threads));
+    return (std::max<size_t>(chunk, 1) + 15) / 16 * 16;
 }
 
 // Runs body(first_row, last_row, thread) over chunks of rows.
@@ -141,6 +155,19 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
             const uint8_t* row = weight.row(first);
             for (size_t r = first; r < last; ++r, row += weight_stride) out[r] = dot(row, activations, n);
+        });
+        return;
+    }
+    if (n_tokens >= repacked_min_tokens && has_gemm_repacked(weight.type)) {
+        // quantize_row's blocks repacked per token (while still in cache)
+        uint8_t* packed = scratch.packed_activations();
+        const size_t packed_row = gemm_activation_bytes(weight.type, n);
+        for_tokens(pool, n_tokens, [&](size_t t) {
+            gemm_pack_activation(weight.type, activations + t * activation_row, n, packed + t * packed_row);
+        });
+        for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
+            gemm_repacked(weight.type, weight.row(first), weight_stride, static_cast<int64_t>(last - first), packed,
+                          packed_row, static_cast<int64_t>(n_tokens), n, out + first, out_stride, scratch.thread_bytes(thread));
         });
         return;
     }

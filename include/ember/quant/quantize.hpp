@@ -6,7 +6,7 @@
 //   std::vector<uint8_t> blocks(ember::row_bytes(ember::dtype::q4_k, n));
 //   EMBER_TRY(ember::quantize_row(ember::dtype::q4_k, weights, blocks.data(), n));
 //
-// Weight formats: Q8_0, Q4_0, Q4_K, Q6_K. Activation formats: Q8_0, Q8_1,
+// Weight formats: Q8_0, Q4_0, Q5_0, Q4_K, Q6_K. Activation formats: Q8_0, Q8_1,
 // Q8_K (`blocks` must then be an array of block_q8_0 / block_q8_1 /
 // block_q8_k, see blocks.hpp). The algorithms are ggml's reference
 // quantizers (what llama-quantize runs without an importance matrix), so
@@ -33,6 +33,7 @@ inline quantize_function quantize_function_scalar_of(dtype type) {
         case dtype::q8_0: return detail::quantize_q8_0;
         case dtype::q8_1: return detail::quantize_q8_1;
         case dtype::q4_0: return detail::quantize_q4_0;
+        case dtype::q5_0: return detail::quantize_q5_0;
         case dtype::q4_k: return detail::quantize_q4_k;
         case dtype::q6_k: return detail::quantize_q6_k;
         case dtype::q8_k: return detail::quantize_q8_k;

@@ -93,6 +93,38 @@ inline void quantize_q4_0(const float* x, void* destination, int64_t n) {
     }
 }
 
+// Q5_0: Q4_0 with a fifth bit: d = max / -16, q = x/d + 16.5 truncated to
+// [0, 31]; low nibbles packed as Q4_0's, fifth bits in the 32-bit qh
+// (bit j: element j). What llama-quantize falls back to for Q4_K tensors
+// whose rows are not a multiple of 256 (e.g. Qwen2.5-0.5B's 896 columns).
+inline void quantize_q5_0(const float* x, void* destination, int64_t n) {
+    EMBER_EXACT_FLOAT_SCOPE
+    auto* block = static_cast<uint8_t*>(destination);
+    for (int64_t b = 0; b < n / 32; ++b, block += 22, x += 32) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < 32; ++j) {
+            if (amax < std::fabs(x[j])) {
+                amax = std::fabs(x[j]);
+                max = x[j];
+            }
+        }
+        const float d = max / -16;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        store_fp16(block, d);
+        uint32_t high_bits = 0;
+        for (int j = 0; j < 16; ++j) {
+            // finite input gives x*id + 16.5 in [0.5, 32.5]: the clamp to
+            // [0, 31] only ever replaces ggml's MIN(31, .)
+            const int q0 = truncate_clamped(x[j] * id + 16.5f, 0, 31);
+            const int q1 = truncate_clamped(x[j + 16] * id + 16.5f, 0, 31);
+            block[6 + j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));
+            high_bits |= static_cast<uint32_t>((q0 >> 4) & 1) << j;
+            high_bits |= static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+        }
+        for (int i = 0; i < 4; ++i) block[2 + i] = static_cast<uint8_t>(high_bits >> (8 * i));
+    }
+}
+
 // ---- k-quant helpers -----------------------------------------------------------
 
 // ggml's make_qx_quants: symmetric quantization of n values to [-nmax, nmax-1]

@@ -1,0 +1,329 @@
+#pragma once
+// Prefill GEMM for quantized weights on AVX-512 VNNI: many tokens times a
+// chunk of weight rows, with the rows repacked on the fly so one vpdpbusd
+// computes 16 rows at once.
+//
+// Why: the row-major micro-kernels (dot_tile.hpp) give each (row, token)
+// pair its own vector of 8 partial sums, and every 32-element block then
+// costs that pair a conversion, a scale multiply and an FMA — as much float
+// work as integer work. Here 16 consecutive rows are interleaved 4 bytes at
+// a time ([k][row][4 bytes] per 32 elements), so lane j of a 512-bit vector
+// is row j: a token's 4 activation bytes are broadcast to all lanes and one
+// vpdpbusd adds 4 products to each of 16 rows. A 32-element group then needs
+// 8 vpdpbusd and a single scale FMA for 16 rows. (512-bit rather than 256:
+// the same multiply throughput on Zen 4, which splits them in two, with half
+// the instructions — at 256 bits the front end, not the multipliers, limits.)
+// Repacking 16 rows costs about a tenth of multiplying them with 100 tokens,
+// and needs no copy of the model: the packed rows live in per-thread scratch
+// only while they are used.
+//
+// Formats: every weight is turned into an unsigned byte u plus per-group
+// float scale (and, for Q4_K, offset):
+//   Q8_0, Q4_0, Q5_0  groups of 32, u = w + 128 (w = q, q-8, q-16)  scale d
+//   Q6_K              groups of 16, u = q - 32 + 128                 scale d·sc
+//   Q4_K              groups of 32, u = q                            scale d·sc, offset -dmin·m
+// and Σ u·a is exact in int32; the +128 comes back out through the
+// activations' group sums: Σ w·a = Σ u·a - 128 Σ a. The group scales are
+// exact in f32 (an fp16 times a small integer), so results differ from the
+// reference's (and vec_dot's) only by the order of float additions.
+//
+// Activations are packed once per matmul (gemm_pack_activation): per token
+// and group, the int8 quants, the float scale and either the int32
+// correction -128·Σa or (Q4_K) the float d·Σa.
+
+#include "ember/core/dtype.hpp"
+#include "ember/quant/blocks.hpp"
+#include "ember/quant/detail/common.hpp"
+#include "ember/quant/detail/dot_simd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace ember::detail {
+
+struct gemm_format {
+    int group = 0;         // elements per scale
+    bool offset = false;   // a per-group float offset (Q4_K's min), else the -128·Σa correction
+    dtype activation = dtype::f32;
+};
+
+inline gemm_format gemm_format_of(dtype weight_type) {
+    switch (weight_type) {
+        case dtype::q8_0: case dtype::q4_0: case dtype::q5_0: return {32, false, dtype::q8_0};
+        case dtype::q6_k: return {16, false, dtype::q8_k};
+        case dtype::q4_k: return {32, true, dtype::q8_k};
+        default: return {};
+    }
+}
+
+// Packed activation row: per group, its int8 quants, its float scale, and
+// its correction (int32) or scaled sum (float) — one record of group + 8
+// bytes, so the kernel walks each token with a single pointer.
+inline size_t gemm_activation_bytes(dtype weight_type, int64_t n) {
+    const gemm_format format = gemm_format_of(weight_type);
+    if (format.group == 0) return 0;
+    const size_t groups = static_cast<size_t>(n) / static_cast<size_t>(format.group);
+    return (groups * static_cast<size_t>(format.group + 8) + 63) / 64 * 64;
+}
+
+// Rows repacked and multiplied together.
+inline constexpr int gemm_rows = 16;
+
+// Per-thread scratch for 16 repacked rows: the bytes, then per group 16
+// scales and 16 offsets.
+inline size_t gemm_scratch_bytes(dtype weight_type, int64_t n) {
+    const gemm_format format = gemm_format_of(weight_type);
+    if (format.group == 0) return 0;
+    const size_t groups = static_cast<size_t>(n) / static_cast<size_t>(format.group);
+    return gemm_rows * static_cast<size_t>(n) + 8 * gemm_rows * groups + 64;
+}
+
+// Packs one activation row, quantized to vec_dot_type(weight_type), for the GEMM.
+inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, int64_t n, uint8_t* packed) {
+    const gemm_format format = gemm_format_of(weight_type);
+    const size_t record = static_cast<size_t>(format.group) + 8;
+    if (format.activation == dtype::q8_0) {
+        for (int64_t b = 0; b < n / 32; ++b, packed += record) {
+            const uint8_t* block = quantized + 34 * b;
+            std::memcpy(packed, block + 2, 32);
+            int sum = 0;
+            for (int i = 0; i < 32; ++i) sum += as_signed(block[2 + i]);
+            const float d = fp16_to_f32(load_u16(block));
+            const int32_t correction = -128 * sum;
+            std::memcpy(packed + 32, &d, 4);
+            std::memcpy(packed + 36, &correction, 4);
+        }
+        return;
+    }
+    // Q8_K: d per 256, 16-sums per 16
+    const int group = format.group;
+    for (int64_t b = 0; b < n / qk_k; ++b) {
+        const uint8_t* block = quantized + 292 * b;
+        const float d = load_f32(block);
+        int16_t bsums[16];
+        std::memcpy(bsums, block + 260, sizeof(bsums));
+        for (int j = 0; j < qk_k / group; ++j, packed += record) {
+            std::memcpy(packed, block + 4 + group * j, static_cast<size_t>(group));
+            std::memcpy(packed + group, &d, 4);
+            if (format.offset) {  // groups of 32: two 16-sums
+                const float scaled_sum = d * static_cast<float>(bsums[2 * j] + bsums[2 * j + 1]);
+                std::memcpy(packed + group + 4, &scaled_sum, 4);
+            } else {  // groups of 16
+                const int32_t correction = -128 * bsums[j];
+                std::memcpy(packed + group + 4, &correction, 4);
+            }
+        }
+    }
+}
+
+#if defined(EMBER_QUANT_X86_VNNI) && defined(__AVX512BW__)
+#define EMBER_QUANT_GEMM_REPACKED 1
+namespace x86 {
+
+// ---- unpacking one row's 32-element run to 32 unsigned bytes ----------------------
+
+// Run r (elements 32r .. 32r+31) of a row, and the group scales/offsets of
+// the row (written at scales[g * 8], offsets[g * 8]: the row's lane).
+inline __m256i run_q8_0(const uint8_t* row, int64_t r) {
+    return _mm256_xor_si256(load_256(row + 34 * r + 2), _mm256_set1_epi8(static_cast<char>(0x80)));
+}
+inline __m256i run_q4_0(const uint8_t* row, int64_t r) {
+    return _mm256_add_epi8(unpack_nibbles(row + 18 * r + 2), _mm256_set1_epi8(120));
+}
+inline __m256i run_q5_0(const uint8_t* row, int64_t r) {
+    const uint8_t* block = row + 22 * r;
+    return _mm256_add_epi8(_mm256_or_si256(unpack_nibbles(block + 6), fifth_bits(load_u32(block + 2))), _mm256_set1_epi8(112));
+}
+inline __m256i run_q4_k(const uint8_t* row, int64_t r) {
+    // super-block r/8, run j = r%8: 32 packed bytes per pair of runs, low nibbles first
+    const uint8_t* packed = row + 144 * (r / 8) + 16 + 32 * ((r % 8) / 2);
+    const __m256i bytes = load_256(packed);
+    const __m256i low_mask = _mm256_set1_epi8(0x0F);
+    return (r % 2) == 0 ? _mm256_and_si256(bytes, low_mask) : _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_mask);
+}
+inline __m256i run_q6_k(const uint8_t* row, int64_t r) {
+    // super-block r/8; half h = (r%8)/4, quarter p = r%4
+    const uint8_t* block = row + 210 * (r / 8);
+    const int h = static_cast<int>((r % 8) / 4), p = static_cast<int>(r % 4);
+    const __m256i ql = load_256(block + 64 * h + 32 * (p & 1));
+    const __m256i qh = load_256(block + 128 + 32 * h);
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
+    const __m256i low = p < 2 ? _mm256_and_si256(ql, low_mask) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low_mask);
+    const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p), two_bits), 4);
+    return _mm256_add_epi8(_mm256_or_si256(low, high), _mm256_set1_epi8(96));
+}
+
+// Group scales (and offsets) of one row into lane `lane` of the scratch
+// (16 lanes per group).
+inline void row_scales(dtype type, const uint8_t* row, int64_t n, int lane, float* scales, float* offsets) {
+    switch (type) {
+        case dtype::q8_0: for (int64_t b = 0; b < n / 32; ++b) scales[gemm_rows * b + lane] = load_half(row + 34 * b); break;
+        case dtype::q4_0: for (int64_t b = 0; b < n / 32; ++b) scales[gemm_rows * b + lane] = load_half(row + 18 * b); break;
+        case dtype::q5_0: for (int64_t b = 0; b < n / 32; ++b) scales[gemm_rows * b + lane] = load_half(row + 22 * b); break;
+        case dtype::q6_k:
+            for (int64_t b = 0; b < n / qk_k; ++b) {
+                const uint8_t* block = row + 210 * b;
+                const float d = load_half(block + 208);
+                for (int j = 0; j < 16; ++j) scales[gemm_rows * (16 * b + j) + lane] = d * static_cast<float>(as_signed(block[192 + j]));
+            }
+            break;
+        case dtype::q4_k:
+            for (int64_t b = 0; b < n / qk_k; ++b) {
+                const uint8_t* block = row + 144 * b;
+                const float d = load_half(block), dmin = load_half(block + 2);
+                for (int j = 0; j < 8; ++j) {
+                    uint8_t scale, min;
+                    scale_min_k4(j, block + 4, scale, min);
+                    scales[gemm_rows * (8 * b + j) + lane] = d * static_cast<float>(scale);
+                    offsets[gemm_rows * (8 * b + j) + lane] = -dmin * static_cast<float>(min);
+                }
+            }
+            break;
+        default: break;
+    }
+}
+
+// 8x8 transpose of 32-bit elements: out[k] holds dword k of in[0..7].
+inline void transpose_8x8(__m256i (&v)[8]) {
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+// Repacks `valid` (<= 16) rows; missing rows are zero bytes with zero
+// scales. Per 32-element run: for k = 0..7, rows 0..15's 4 bytes.
+template <__m256i (*Run)(const uint8_t*, int64_t)>
+inline void repack_runs(const uint8_t* rows, size_t stride, int valid, int64_t n, uint8_t* packed) {
+    for (int64_t r = 0; r < n / 32; ++r) {
+        for (int half = 0; half < 2; ++half) {
+            __m256i v[8];
+            for (int j = 0; j < 8; ++j) {
+                const int row = 8 * half + j;
+                v[j] = row < valid ? Run(rows + static_cast<size_t>(row) * stride, r) : _mm256_setzero_si256();
+            }
+            transpose_8x8(v);
+            for (int k = 0; k < 8; ++k)
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(packed + 512 * r + 64 * k + 32 * half), v[k]);
+        }
+    }
+}
+
+inline void repack_rows(dtype type, const uint8_t* rows, size_t stride, int valid, int64_t n, uint8_t* packed,
+                        float* scales, float* offsets) {
+    switch (type) {
+        case dtype::q8_0: repack_runs<run_q8_0>(rows, stride, valid, n, packed); break;
+        case dtype::q4_0: repack_runs<run_q4_0>(rows, stride, valid, n, packed); break;
+        case dtype::q5_0: repack_runs<run_q5_0>(rows, stride, valid, n, packed); break;
+        case dtype::q4_k: repack_runs<run_q4_k>(rows, stride, valid, n, packed); break;
+        case dtype::q6_k: repack_runs<run_q6_k>(rows, stride, valid, n, packed); break;
+        default: break;
+    }
+    const gemm_format format = gemm_format_of(type);
+    const int64_t groups = n / format.group;
+    for (int64_t i = 0; i < gemm_rows * groups; ++i) scales[i] = offsets[i] = 0.0f;
+    for (int j = 0; j < valid; ++j) row_scales(type, rows + static_cast<size_t>(j) * stride, n, j, scales, offsets);
+}
+
+// 16 packed rows x T tokens over all groups. The k loop runs outside the
+// token loop so the T accumulations interleave (vpdpbusd's latency hides
+// behind the other tokens').
+template <int Group, bool Offset, int T>
+inline void gemm_kernel(const uint8_t* packed, const float* scales, const float* offsets, const uint8_t* activations,
+                        size_t activation_stride, int64_t n, int valid, float* out, size_t out_stride) {
+    constexpr int k_steps = Group / 4;
+    constexpr int record = Group + 8;
+    const int64_t groups = n / Group;
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    const uint8_t* token[T];  // each token's current group record
+    for (int t = 0; t < T; ++t) token[t] = activations + static_cast<size_t>(t) * activation_stride;
+    for (int64_t g = 0; g < groups; ++g, packed += gemm_rows * Group, scales += gemm_rows, offsets += gemm_rows) {
+        __m512i w[k_steps];
+        for (int k = 0; k < k_steps; ++k) w[k] = _mm512_loadu_si512(packed + 64 * k);
+        __m512i sum[T];
+        for (int t = 0; t < T; ++t)
+            sum[t] = Offset ? _mm512_setzero_si512() : _mm512_set1_epi32(static_cast<int>(load_u32(token[t] + Group + 4)));
+        for (int k = 0; k < k_steps; ++k)
+            for (int t = 0; t < T; ++t)
+                sum[t] = _mm512_dpbusd_epi32(sum[t], w[k], _mm512_set1_epi32(static_cast<int>(load_u32(token[t] + 4 * k))));
+        const __m512 scale = _mm512_loadu_ps(scales);
+        for (int t = 0; t < T; ++t) {
+            const __m512 dy = _mm512_set1_ps(load_f32(token[t] + Group));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, dy), acc[t]);
+            if (Offset) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(offsets), _mm512_set1_ps(load_f32(token[t] + Group + 4)), acc[t]);
+            token[t] += record;
+        }
+    }
+    const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(out + static_cast<size_t>(t) * out_stride, mask, acc[t]);
+}
+
+template <int Group, bool Offset>
+inline void gemm_tokens(const uint8_t* packed, const float* scales, const float* offsets, const uint8_t* activations,
+                        size_t activation_stride, int64_t tokens, int64_t n, int valid, float* out, size_t out_stride) {
+    constexpr int T = 8;
+    int64_t t = 0;
+    for (; t + T <= tokens; t += T)
+        gemm_kernel<Group, Offset, T>(packed, scales, offsets, activations + static_cast<size_t>(t) * activation_stride,
+                                      activation_stride, n, valid, out + static_cast<size_t>(t) * out_stride, out_stride);
+    const uint8_t* a = activations + static_cast<size_t>(t) * activation_stride;
+    float* o = out + static_cast<size_t>(t) * out_stride;
+    switch (tokens - t) {
+        case 7: gemm_kernel<Group, Offset, 7>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 6: gemm_kernel<Group, Offset, 6>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 5: gemm_kernel<Group, Offset, 5>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 4: gemm_kernel<Group, Offset, 4>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 3: gemm_kernel<Group, Offset, 3>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 2: gemm_kernel<Group, Offset, 2>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 1: gemm_kernel<Group, Offset, 1>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        default: break;
+    }
+}
+
+}  // namespace x86
+
+inline bool has_gemm_repacked(dtype weight_type) { return gemm_format_of(weight_type).group != 0; }
+
+// out[t * out_stride + r] = Σ_i W[r][i] · a_t[i] for r < rows, t < tokens:
+// weight rows `weight_stride` bytes apart; activations packed by
+// gemm_pack_activation, `activation_stride` bytes apart; scratch of
+// gemm_scratch_bytes(type, n) bytes, 32-byte aligned.
+inline void gemm_repacked(dtype type, const uint8_t* weights, size_t weight_stride, int64_t rows, const uint8_t* activations,
+                          size_t activation_stride, int64_t tokens, int64_t n, float* out, size_t out_stride,
+                          uint8_t* scratch) {
+    const gemm_format format = gemm_format_of(type);
+    const int64_t groups = n / format.group;
+    uint8_t* packed = scratch;
+    auto* scales = reinterpret_cast<float*>(scratch + gemm_rows * static_cast<size_t>(n));
+    float* offsets = scales + gemm_rows * groups;
+    for (int64_t first = 0; first < rows; first += gemm_rows) {
+        const int valid = static_cast<int>(rows - first < gemm_rows ? rows - first : gemm_rows);
+        x86::repack_rows(type, weights + static_cast<size_t>(first) * weight_stride, weight_stride, valid, n, packed, scales, offsets);
+        float* o = out + first;
+        if (format.group == 16) x86::gemm_tokens<16, false>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
+        else if (format.offset) x86::gemm_tokens<32, true>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
+        else x86::gemm_tokens<32, false>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
+    }
+}
+
+#else
+inline bool has_gemm_repacked(dtype) { return false; }
+inline void gemm_repacked(dtype, const uint8_t*, size_t, int64_t, const uint8_t*, size_t, int64_t, int64_t, float*, size_t,
+                          uint8_t*) {}
+#endif
+
+}  // namespace ember::detail
