@@ -285,8 +285,14 @@ TEST_CASE("matmul: every weight type, token count and thread count against an ex
     std::mt19937 rng(2024);
     const dtype types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0,
                            dtype::q5_1, dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k};
-    for (dtype type : types) {
-        const size_t columns = ember::traits_of(type).block_size == 256 ? 512 : 96;
+    struct shape { dtype type; size_t columns; };
+    std::vector<shape> shapes;
+    for (dtype type : types) shapes.push_back({type, ember::traits_of(type).block_size == 256 ? size_t(512) : size_t(96)});
+    // float rows that are not a multiple of 16 (the AVX-512 GEMM's unit) take the Eigen path
+    for (dtype type : {dtype::f32, dtype::f16, dtype::bf16}) shapes.push_back({type, 40});
+    for (const shape& s : shapes) {
+        const dtype type = s.type;
+        const size_t columns = s.columns;
         for (size_t rows : {1u, 3u, 4u, 37u, 130u}) {
             const auto weight_bytes = make_weights(type, rows, columns, rng);
             ember::tensor_view weight;
@@ -299,7 +305,8 @@ TEST_CASE("matmul: every weight type, token count and thread count against an ex
                 const auto x = random_floats(n_tokens * columns, rng);
                 const auto effective = effective_activations(type, x, columns);
                 for (int threads : {1, 2, 3}) {
-                    INFO(ember::name_of(type) << ": rows " << rows << ", tokens " << n_tokens << ", threads " << threads);
+                    INFO(ember::name_of(type) << ": rows " << rows << ", columns " << columns << ", tokens " << n_tokens
+                                              << ", threads " << threads);
                     ember::thread_pool pool(threads);
                     ember::matmul_scratch scratch(threads, columns, 19);
                     const size_t stride = rows + 3;

@@ -26,6 +26,7 @@
 #include "ember/core/tensor_view.hpp"
 #include "ember/core/thread_pool.hpp"
 #include "ember/kernels/detail/float_dot.hpp"
+#include "ember/kernels/detail/gemm_float.hpp"
 #include "ember/quant/dequantize.hpp"
 #include "ember/quant/detail/gemm_repacked.hpp"
 #include "ember/quant/dot.hpp"
@@ -51,7 +52,8 @@ public:
           tiles_(static_cast<size_t>(n_threads) * tile_rows * max_columns),
           // Q8_K is the widest activation format: 292 bytes per 256 values
           activations_((max_tokens * row_bytes(dtype::q8_k, round_up(max_columns, 256)) + 7) / 8),
-          rounded_inputs_(max_tokens * max_columns),
+          // + 15 tokens: the float GEMM packs tokens in tiles of 16
+          rounded_inputs_((max_tokens + 15) * max_columns),
           rounded_16_(std::min<size_t>(max_tokens, 8) * max_columns),
           packed_activations_(max_tokens * packed_row_bytes(max_columns) / 8) {}
 
@@ -206,6 +208,28 @@ inline void matmul_float_rows(const tensor_view& weight, const float* x, size_t 
     });
 }
 
+#if defined(EMBER_KERNELS_GEMM_FLOAT)
+// Float weights, many tokens, AVX-512: activations packed (and rounded) once
+// in tiles of 16 tokens, then 16-row groups of weights packed per task.
+inline void matmul_float_packed(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
+                                thread_pool& pool, matmul_scratch& scratch) {
+    const size_t columns = weight.columns(), rows = weight.rows();
+    const activation_rounding rounding = weight.type == dtype::f16    ? activation_rounding::f16
+                                         : weight.type == dtype::bf16 ? activation_rounding::bf16
+                                                                      : activation_rounding::none;
+    float* packed = scratch.rounded_inputs();
+    const size_t tiles = (n_tokens + float_gemm_block - 1) / float_gemm_block;
+    pool.parallel_for(tiles, [&](size_t tile, int) {
+        float_gemm_pack_tokens(x, n_tokens, columns, rounding, tile, tile + 1, packed);
+    });
+    const size_t chunk = rows_per_chunk(rows, weight.row_bytes(), n_tokens, pool.size());
+    for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
+        float_gemm(weight.type, weight.row(first), weight.row_bytes(), last - first, packed, n_tokens, columns, out + first,
+                   out_stride, scratch.tile(thread));
+    });
+}
+#endif
+
 // Float (or any dequantizable) weights, many tokens: Eigen GEMM per tile of
 // rows (f32 in place, other types converted into per-thread scratch).
 inline void matmul_float_tiles(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
@@ -254,9 +278,15 @@ inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, f
                    thread_pool& pool, matmul_scratch& scratch) {
     if (has_vec_dot(weight.type)) {
         detail::matmul_quantized(weight, x, n_tokens, out, out_stride, pool, scratch);
-    } else if (n_tokens < detail::gemm_min_tokens &&
-               (weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16)) {
+        return;
+    }
+    const bool float_weights = weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16;
+    if (float_weights && n_tokens < detail::gemm_min_tokens) {
         detail::matmul_float_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
+#if defined(EMBER_KERNELS_GEMM_FLOAT)
+    } else if (float_weights && weight.columns() % 16 == 0) {
+        detail::matmul_float_packed(weight, x, n_tokens, out, out_stride, pool, scratch);
+#endif
     } else {
         detail::matmul_float_tiles(weight, x, n_tokens, out, out_stride, pool, scratch);
     }

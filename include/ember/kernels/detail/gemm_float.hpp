@@ -1,0 +1,166 @@
+#pragma once
+// Prefill GEMM for float weights (f16, bf16, f32) on AVX-512: 16 weight rows
+// times 16 tokens per micro-kernel, in f32 FMAs.
+//
+// Both operands are packed k-major so that a 512-bit vector holds one k for
+// 16 rows: the weights per 16-row group into per-thread scratch (converted to
+// f32 once, then used by every token), the activations once per matmul in
+// tiles of 16 tokens (rounded to f16 / bf16 on the way, as the reference
+// rounds them). The micro-kernel then does, per k, one vector load and 16
+// FMAs with a broadcast activation — no horizontal sums, 16 accumulators in
+// registers, loads well under the FMA rate. Rounded activations times f16 /
+// bf16 weights are exact products in f32, so only the order of additions
+// differs from the reference.
+
+#include "ember/kernels/detail/float_dot.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ember::detail {
+
+enum class activation_rounding { none, f16, bf16 };
+
+#if defined(EMBER_KERNELS_AVX512)
+#define EMBER_KERNELS_GEMM_FLOAT 1
+
+inline constexpr size_t float_gemm_block = 16;  // rows per weight group = tokens per activation tile
+
+// Floats the packed activations of n_tokens x columns take.
+inline size_t float_gemm_packed_floats(size_t n_tokens, size_t columns) {
+    return (n_tokens + float_gemm_block - 1) / float_gemm_block * float_gemm_block * columns;
+}
+
+namespace x86 {
+
+// In place: r[i] lane j <- r[j] lane i.
+inline void transpose_16x16(__m512 (&r)[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u[4i + j], 128-bit lane L: element 4L + j of rows 4i .. 4i+3
+    for (int i = 0; i < 4; ++i) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int j = 0; j < 4; ++j) {
+        const __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), b = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);
+        const __m512 c = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), d = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+        r[j] = _mm512_shuffle_f32x4(a, c, 0x88);
+        r[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
+        r[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);
+        r[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
+    }
+}
+
+// 16 consecutive values of a weight row as f32.
+inline __m512 load_weights_16(dtype type, const uint8_t* at) {
+    switch (type) {
+        case dtype::f16: return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)));
+        case dtype::bf16:
+            return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at))), 16));
+        default: return _mm512_loadu_ps(reinterpret_cast<const float*>(at));
+    }
+}
+
+// f32_to_bf16's rounding (nearest even, NaN kept quiet), values kept as f32.
+inline __m512 round_bf16_16(__m512 v) {
+    const __m512i bits = _mm512_castps_si512(v);
+    const __mmask16 is_nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    const __m512i rounded = _mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1))));
+    const __m512i result = _mm512_mask_or_epi32(rounded, is_nan, bits, _mm512_set1_epi32(0x400000));
+    return _mm512_castsi512_ps(_mm512_and_si512(result, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+}
+
+inline __m512 round_16(activation_rounding rounding, __m512 v) {
+    switch (rounding) {
+        case activation_rounding::f16: return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+        case activation_rounding::bf16: return round_bf16_16(v);
+        default: return v;
+    }
+}
+
+template <int T>
+inline void float_gemm_kernel(const float* weights, const float* tokens, size_t columns, int valid_rows, float* out,
+                              size_t out_stride) {
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (size_t k = 0; k < columns; ++k, weights += 16, tokens += 16) {
+        const __m512 w = _mm512_loadu_ps(weights);
+        for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(tokens[t]), acc[t]);
+    }
+    const __mmask16 mask = static_cast<__mmask16>((1u << valid_rows) - 1);
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(out + static_cast<size_t>(t) * out_stride, mask, acc[t]);
+}
+
+}  // namespace x86
+
+// Packs token tiles [first_tile, last_tile) of x (n_tokens rows of `columns`
+// floats, columns % 16 == 0): packed[(tile * columns + k) * 16 + t], tokens
+// past n_tokens zero.
+inline void float_gemm_pack_tokens(const float* x, size_t n_tokens, size_t columns, activation_rounding rounding,
+                                   size_t first_tile, size_t last_tile, float* packed) {
+    for (size_t tile = first_tile; tile < last_tile; ++tile) {
+        const size_t first_token = tile * 16;
+        float* destination = packed + tile * columns * 16;
+        for (size_t k = 0; k < columns; k += 16) {
+            __m512 v[16];
+            for (size_t t = 0; t < 16; ++t)
+                v[t] = first_token + t < n_tokens ? x86::round_16(rounding, _mm512_loadu_ps(x + (first_token + t) * columns + k))
+                                                  : _mm512_setzero_ps();
+            x86::transpose_16x16(v);
+            for (int j = 0; j < 16; ++j) _mm512_storeu_ps(destination + (k + static_cast<size_t>(j)) * 16, v[j]);
+        }
+    }
+}
+
+// out[t * out_stride + r] for `rows` (<= 16... any count) weight rows from
+// `weights` (rows `weight_stride` bytes apart) and all n_tokens packed
+// tokens. scratch: 64 * columns bytes.
+inline void float_gemm(dtype type, const uint8_t* weights, size_t weight_stride, size_t rows, const float* packed_tokens,
+                       size_t n_tokens, size_t columns, float* out, size_t out_stride, float* scratch) {
+    for (size_t first = 0; first < rows; first += 16) {
+        const int valid = static_cast<int>(rows - first < 16 ? rows - first : 16);
+        const size_t element = type == dtype::f32 ? 4 : 2;
+        for (size_t k = 0; k < columns; k += 16) {
+            __m512 v[16];
+            for (int j = 0; j < 16; ++j)
+                v[j] = j < valid ? x86::load_weights_16(type, weights + (first + static_cast<size_t>(j)) * weight_stride + k * element)
+                                 : _mm512_setzero_ps();
+            x86::transpose_16x16(v);
+            for (int j = 0; j < 16; ++j) _mm512_storeu_ps(scratch + (k + static_cast<size_t>(j)) * 16, v[j]);
+        }
+        for (size_t t = 0; t < n_tokens; t += 16) {
+            const float* tile = packed_tokens + t * columns;
+            float* o = out + t * out_stride + first;
+            switch (n_tokens - t < 16 ? n_tokens - t : 16) {
+                case 16: x86::float_gemm_kernel<16>(scratch, tile, columns, valid, o, out_stride); break;
+                case 15: x86::float_gemm_kernel<15>(scratch, tile, columns, valid, o, out_stride); break;
+                case 14: x86::float_gemm_kernel<14>(scratch, tile, columns, valid, o, out_stride); break;
+                case 13: x86::float_gemm_kernel<13>(scratch, tile, columns, valid, o, out_stride); break;
+                case 12: x86::float_gemm_kernel<12>(scratch, tile, columns, valid, o, out_stride); break;
+                case 11: x86::float_gemm_kernel<11>(scratch, tile, columns, valid, o, out_stride); break;
+                case 10: x86::float_gemm_kernel<10>(scratch, tile, columns, valid, o, out_stride); break;
+                case 9: x86::float_gemm_kernel<9>(scratch, tile, columns, valid, o, out_stride); break;
+                case 8: x86::float_gemm_kernel<8>(scratch, tile, columns, valid, o, out_stride); break;
+                case 7: x86::float_gemm_kernel<7>(scratch, tile, columns, valid, o, out_stride); break;
+                case 6: x86::float_gemm_kernel<6>(scratch, tile, columns, valid, o, out_stride); break;
+                case 5: x86::float_gemm_kernel<5>(scratch, tile, columns, valid, o, out_stride); break;
+                case 4: x86::float_gemm_kernel<4>(scratch, tile, columns, valid, o, out_stride); break;
+                case 3: x86::float_gemm_kernel<3>(scratch, tile, columns, valid, o, out_stride); break;
+                case 2: x86::float_gemm_kernel<2>(scratch, tile, columns, valid, o, out_stride); break;
+                default: x86::float_gemm_kernel<1>(scratch, tile, columns, valid, o, out_stride); break;
+            }
+        }
+    }
+}
+
+#endif
+
+}  // namespace ember::detail
