@@ -17,6 +17,7 @@ std::shared_ptr<const ember::model> load_tiny(const tiny_model_shape& shape = {}
     const std::string path = temp_path(name);
     REQUIRE(tiny_model_writer(shape).write_file(path));
     auto model = ember::model::load(path);
+    std::remove(path.c_str());  // the mapping keeps the data alive (POSIX)
     REQUIRE_MESSAGE(model, (model ? "" : model.error().message));
     return *model;
 }

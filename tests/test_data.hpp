@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace ember_test {
 
@@ -40,7 +42,12 @@ inline std::string read_text(const std::string& path) {
     return buffer.str();
 }
 
-// A scratch path in the build tree for files a test writes.
-inline std::string temp_path(const std::string& name) { return "ember_test_" + name; }
+// A scratch path for files a test writes: in the system's temporary folder,
+// named per process so parallel test runs never share a file.
+inline std::string temp_path(const std::string& name) {
+    std::error_code ignored;
+    const std::filesystem::path folder = std::filesystem::temp_directory_path(ignored);
+    return (folder / ("ember_test_" + std::to_string(::getpid()) + "_" + name)).string();
+}
 
 }  // namespace ember_test
