@@ -151,6 +151,41 @@ TEST_CASE("chat: special-token text in a message is plain text; the template's o
     }
 }
 
+TEST_CASE("chat: tools, tool calls and extra variables reach the template") {
+    auto model = load("qwen3-tiny-f16.gguf");
+    if (!model) return;
+    auto formatter = ember::chat_formatter::create(*model);
+    REQUIRE(formatter);
+    auto tools = json::parse(R"([{"type":"function","function":{"name":"get_weather","description":"Weather in a city",)"
+                             R"("parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])");
+    REQUIRE(tools);
+    auto calls = json::parse(R"([{"type":"function","function":{"name":"get_weather","arguments":{"city":"Paris"}}}])");
+    REQUIRE(calls);
+    chat_request request;
+    request.messages = {{"user", "Weather in Paris?"}, {"assistant", ""}, {"tool", "{\"temperature\": 21}"}};
+    request.messages[1].tool_calls = *calls;
+    request.tools = *tools;
+    request.variables = json::object();
+    request.variables.set("enable_thinking", false);
+    auto prompt = formatter->format(request);
+    REQUIRE(prompt);
+    // Written from Qwen 3's template in the file.
+    const std::string expected =
+        "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+        "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Weather in a city\", "
+        "\"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}\n</tools>\n\n"
+        "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+        "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
+        "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+        "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n"
+        "<|im_start|>user\n<tool_response>\n{\"temperature\": 21}\n</tool_response><|im_end|>\n"
+        "<|im_start|>assistant\n<think>\n\n</think>\n\n";
+    CHECK(prompt->text == expected);
+    CHECK(prompt->separation == ember::chat_separation::placeholders);
+    CHECK(prompt->tokens == model->tokenizer().encode(expected, {false, true}));
+}
+
 TEST_CASE("chat: a template that transforms the content falls back to the documented rule") {
     // Llama 3's template trims each message: padded content cannot be put
     // back verbatim, so special tokens that occur in any message are plain
