@@ -164,7 +164,7 @@ TEST_CASE("sampler: greedy picks the largest logit, ties to the lowest id") {
     const std::vector<float> odd = {NAN, 1.0f, NAN, 3.0f, 3.0f};
     CHECK(greedy.sample(odd.data()) == 3);
     CHECK(cold.sample(odd.data()) == 3);
-    const std::vector<float> infinite = {NAN, 1.0f, INFINITY, 3.0f};
+    const std::vector<float> infinite = {NAN, 1.0f, INFINITY, 3.0f, INFINITY};
     CHECK(greedy.sample(infinite.data()) == 2);
     const std::vector<float> nothing = {NAN, NAN, NAN};
     sampler small = make_sampler({sampling::greedy{}}, 3);
