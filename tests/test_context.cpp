@@ -48,14 +48,19 @@ TEST_CASE("prefill of N tokens equals N single-token decode steps") {
     REQUIRE(single);
     REQUIRE((*batch)->evaluate(tokens, ember::logits_for::all));
     const size_t n_vocab = (*batch)->n_vocab();
-    double worst = 0.0;
+    double worst = 0.0, largest = 0.0;
     for (size_t t = 0; t < tokens.size(); ++t) {
         REQUIRE((*single)->evaluate({tokens[t]}));
-        for (size_t v = 0; v < n_vocab; ++v)
+        for (size_t v = 0; v < n_vocab; ++v) {
             worst = std::max(worst, double(std::fabs((*single)->logits()[v] - (*batch)->logits(t)[v])));
+            largest = std::max(largest, double(std::fabs((*single)->logits()[v])));
+        }
     }
-    MESSAGE("max |prefill - decode| over 40 positions: " << worst);
-    CHECK(worst < 1e-4);
+    MESSAGE("max |prefill - decode| over 40 positions: " << worst << " (largest |logit| " << largest << ")");
+    // Prefill sums in another order than decode; the f16 KV cache can then
+    // round a key or value one f16 step (2^-11 relative) apart, which moves
+    // logits by ~1e-5 of their scale. Anything structural is far larger.
+    CHECK(worst < 1e-4 * largest);
 }
 
 TEST_CASE("context overflow and bad token ids are errors that leave the context usable") {
