@@ -42,7 +42,15 @@
 // model wants one and the template did not already write it.
 //
 // A chat_session owns its context (one thread at a time, like a context);
-// the model is shared and immutable.
+// the model is shared and immutable. Each turn re-renders the whole
+// conversation and evaluates only what follows the longest prefix shared with
+// the tokens already in the KV cache (chat_turn::n_prompt_evaluated). A reply
+// re-tokenized inside the next prompt can differ from the tokens the model
+// sampled (e.g. a leading newline merging with the template's); the cache is
+// then reused up to that point. Sampling penalties (repeat/presence) see the
+// tokens evaluated in the current turn, not the whole history.
+// A default-ChatML session on a vocabulary without an <|im_end|> control
+// token also stops at the text "<|im_end|>".
 
 #include <ember/core/json.hpp>
 #include <ember/error.hpp>
@@ -349,10 +357,13 @@ private:
         std::vector<int32_t> out;
         const encode_options plain{/*add_bos=*/false, /*parse_special=*/false};
         size_t fragment_start = 0;
+        size_t run_end = 0;  // end of the run of template bytes containing i
         for (size_t i = 0; i < text.size(); ++i) {
             if (!template_bytes[i]) continue;
-            size_t run_end = i;
-            while (run_end < text.size() && template_bytes[run_end]) ++run_end;
+            if (run_end <= i) {
+                run_end = i;
+                while (run_end < text.size() && template_bytes[run_end]) ++run_end;
+            }
             const int32_t matched = matcher_->match(tokenizer_, text, i, run_end, excluded);
             if (matched == no_token) continue;
             if (i > fragment_start) tokenizer_.encode(std::string_view(text).substr(fragment_start, i - fragment_start), out, plain);
@@ -403,6 +414,11 @@ public:
         EMBER_TRY_ASSIGN(chat_formatter formatter, chat_formatter::create(*model, options.template_options));
         EMBER_TRY_ASSIGN(std::unique_ptr<ember::context> context, ember::context::create(model, params));
         options.generation.keep_context = true;
+        // ChatML on a vocabulary without an <|im_end|> control token: the
+        // model can only write the end of its turn as text.
+        const int32_t im_end = model->tokenizer().find_token("<|im_end|>");
+        if (formatter.uses_default_template() && (im_end < 0 || !model->tokenizer().is_end_of_generation(im_end)))
+            options.generation.stop.push_back("<|im_end|>");
         EMBER_TRY_ASSIGN(generation generator, generation::create(*context, model->tokenizer(), options.generation));
         return chat_session(std::move(model), std::move(formatter), std::move(context), std::move(generator), std::move(options));
     }
