@@ -127,6 +127,23 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    {
+        // read bandwidth the way `ember bench` measures it: summing 1 GiB on the pool's threads
+        const size_t n = (size_t(1) << 30) / 8, chunks = 256;
+        std::vector<uint64_t> buffer(n, 1), sums(chunks);
+        double best = 0;
+        for (int round = 0; round < 3; ++round) {
+            const double start = wall_seconds();
+            pool.parallel_for(chunks, [&](size_t c, int) {
+                uint64_t a = 0, b = 0, d = 0, e = 0;
+                const uint64_t* p = buffer.data() + c * (n / chunks);
+                for (size_t i = 0; i + 4 <= n / chunks; i += 4) a += p[i], b += p[i + 1], d += p[i + 2], e += p[i + 3];
+                sums[c] = a + b + d + e;
+            });
+            best = std::max(best, double(n * 8) / (wall_seconds() - start));
+        }
+        std::printf("read bandwidth (%d threads): %.1f GB/s\n", threads, best / 1e9);
+    }
     std::printf("matmul %zu rows x %zu columns, %d thread(s); rates per wall second (per CPU second)\n", rows, cols, threads);
     for (const std::string& name : split(types)) {
         const dtype type = type_named(name);
@@ -149,9 +166,23 @@ int main(int argc, char** argv) {
                 ember::matmul(weight, x.data(), n_tokens, out.data(), rows, pool, scratch);
             });
             const double macs = double(rows) * double(cols) * double(n_tokens);
-            if (n_tokens == 1)
+            if (n_tokens == 1) {
                 std::printf("  %-5s x 1 token:   %7.1f GB/s of weights (%7.1f per CPU second), %.1f us\n", name.c_str(),
                             double(bytes.size()) / t.first / 1e9, double(bytes.size()) / t.second / 1e9, t.first * 1e6);
+                if (const auto dot = ember::vec_dot_function_of(type)) {
+                    // the public per-row vec_dot, for comparison (one thread)
+                    const dtype activation_type = ember::vec_dot_type(type);
+                    std::vector<uint8_t> activation(ember::row_bytes(activation_type, cols));
+                    (void)ember::quantize_row(activation_type, x.data(), activation.data(), static_cast<int64_t>(cols));
+                    const size_t row_bytes = ember::row_bytes(type, cols);
+                    const auto r = time_calls(seconds, [&] {
+                        for (size_t row = 0; row < rows; ++row)
+                            out[row] = dot(bytes.data() + row * row_bytes, activation.data(), static_cast<int64_t>(cols));
+                    });
+                    std::printf("  %-5s   vec_dot by row: %7.1f GB/s (%7.1f per CPU second), 1 thread\n", name.c_str(),
+                                double(bytes.size()) / r.first / 1e9, double(bytes.size()) / r.second / 1e9);
+                }
+            }
             else
                 std::printf("  %-5s x %zu tokens: %7.1f GMAC/s (%7.1f per CPU second), %.2f ms\n", name.c_str(), n_tokens,
                             macs / t.first / 1e9, macs / t.second / 1e9, t.first * 1e3);

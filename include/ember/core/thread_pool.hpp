@@ -92,11 +92,20 @@ public:
 private:
     using run_function = void (*)(const void* body, size_t task, int thread);
 
+    // Task index of a finished job's state word: above any task count.
+    static constexpr uint64_t closed_index = 0xFFFFFFFFu;
+
     static uint32_t generation_of(uint64_t state) { return static_cast<uint32_t>(state >> 32); }
     static uint32_t task_of(uint64_t state) { return static_cast<uint32_t>(state); }
 
     template <class Body>
     void dispatch(size_t n_tasks, const Body& body) {
+        // Close the previous job before touching the job fields: a late worker
+        // may still hold its state word (every task claimed) and would pair it
+        // with the new n_tasks_ to claim a task that does not exist. After this
+        // exchange such a CAS fails (acq_rel: the stores below cannot move
+        // above it, and a CAS ordered before it synchronises with it).
+        state_.exchange((uint64_t{generation_} << 32) | closed_index, std::memory_order_acq_rel);
         body_.store(&body, std::memory_order_relaxed);
         run_.store([](const void* body_pointer, size_t task, int thread) {
             (*static_cast<const Body*>(body_pointer))(task, thread);
@@ -132,8 +141,8 @@ private:
         uint64_t state = state_.load(std::memory_order_acquire);
         for (;;) {
             if (generation_of(state) != generation) break;
-            // n_tasks_ may already belong to a later generation; the CAS
-            // below then fails, as the state word has moved on too.
+            // n_tasks_ may already belong to the next job; the CAS below then
+            // fails, the state word having been closed first (see dispatch).
             if (task_of(state) >= n_tasks_.load(std::memory_order_relaxed)) break;
             if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel, std::memory_order_acquire))
                 continue;

@@ -29,6 +29,7 @@
 #include "ember/kernels/detail/gemm_float.hpp"
 #include "ember/quant/dequantize.hpp"
 #include "ember/quant/detail/gemm_repacked.hpp"
+#include "ember/quant/detail/gemv_vnni.hpp"
 #include "ember/quant/dot.hpp"
 #include "ember/quant/quantize.hpp"
 
@@ -153,6 +154,18 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
     const size_t chunk = rows_per_chunk(rows, weight_stride, n_tokens, pool.size());
     const int64_t n = static_cast<int64_t>(columns);
     if (n_tokens < tile_min_tokens) {
+        bool packed_input = false;
+        if (const gemv_function gemv = gemv_function_of(weight.type, packed_input)) {
+            const uint8_t* input = activations;
+            if (packed_input) {
+                gemm_pack_activation(weight.type, activations, n, scratch.packed_activations());
+                input = scratch.packed_activations();
+            }
+            for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
+                gemv(weight.row(first), weight_stride, static_cast<int64_t>(last - first), input, n, out + first);
+            });
+            return;
+        }
         const vec_dot_function dot = vec_dot_function_of(weight.type);
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
             const uint8_t* row = weight.row(first);

@@ -87,9 +87,19 @@ inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, in
         for (int64_t b = 0; b < n / 32; ++b, packed += record) {
             const uint8_t* block = quantized + 34 * b;
             std::memcpy(packed, block + 2, 32);
+#if defined(EMBER_QUANT_X86_AVX2)
+            // on the per-token path (decoding packs every matmul's input): sum
+            // the 32 quants as unsigned (q + 128) with vpsadbw
+            const __m256i sums = _mm256_sad_epu8(_mm256_xor_si256(x86::load_256(block + 2), _mm256_set1_epi8(static_cast<char>(0x80))),
+                                                 _mm256_setzero_si256());
+            const __m128i folded = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+            const int sum = static_cast<int>(_mm_cvtsi128_si64(folded) + _mm_extract_epi64(folded, 1)) - 32 * 128;
+            const float d = x86::half_to_float(load_u16(block));
+#else
             int sum = 0;
             for (int i = 0; i < 32; ++i) sum += as_signed(block[2 + i]);
             const float d = fp16_to_f32(load_u16(block));
+#endif
             const int32_t correction = -128 * sum;
             std::memcpy(packed + 32, &d, 4);
             std::memcpy(packed + 36, &correction, 4);

@@ -1,0 +1,244 @@
+#pragma once
+// Decode GEMV for quantized weights on AVX-512 VNNI (256-bit forms): a run
+// of weight rows times one activation row, the shape of every product when
+// generating a token.
+//
+// Decoding is bound by memory bandwidth only if the dot products keep up
+// with it: with two cores streaming ~30 GB/s, each must consume ~15 GB/s of
+// weights while also waiting on memory. The per-row vec_dot functions spend
+// too many instructions per byte for that on the 4- and 5-bit formats, so
+// these take the activation prepared once per matmul and work on many rows
+// per call:
+//  - Q8_0 / Q4_0 / Q5_0 read the activation as gemm_pack_activation's
+//    records (quants, f32 scale, -128·Σa): the weights' zero point (w + 128,
+//    q - 8, q - 16) becomes one integer added to the first lane of the
+//    accumulator instead of a second multiply; the activation scale is
+//    already f32.
+//  - Q4_K / Q6_K read plain Q8_K blocks; sub-block scales multiply in the
+//    integer pipeline (vpdpwssd), are unpacked with vector ops, and the mins
+//    accumulate as a vector (one horizontal sum per row, not per block).
+// Integer sums are exact; float sums run in a different order than the
+// reference's, which changes results by float rounding only.
+
+#include "ember/core/dtype.hpp"
+#include "ember/quant/blocks.hpp"
+#include "ember/quant/detail/common.hpp"
+#include "ember/quant/detail/dot_simd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace ember::detail {
+
+// weights: `rows` rows `stride` bytes apart; activation: see above; out[r].
+using gemv_function = void (*)(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n,
+                               float* out);
+
+#if defined(EMBER_QUANT_X86_VNNI) && defined(__AVX512BW__)
+#define EMBER_QUANT_GEMV_VNNI 1
+namespace x86 {
+
+// The record's -128·Σa in lane 0 of an otherwise zero vector, divided by
+// 2^shift (exact: 128 is a multiple of it) to give -(128 >> shift)·Σa.
+template <int Shift>
+inline __m256i correction_lane(const uint8_t* record) {
+    const __m128i c = _mm_cvtsi32_si128(static_cast<int>(load_u32(record + 36)));
+    return _mm256_zextsi128_si256(Shift ? _mm_srai_epi32(c, Shift) : c);
+}
+
+// An fp16 scale broadcast to 8 f32 lanes.
+inline __m256 broadcast_half(const uint8_t* at) { return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(load_u16(at)))); }
+
+// Q4_0's 16 bytes of nibbles -> 32 codes 0..15 (low nibbles first).
+inline __m256i nibbles_to_bytes(const uint8_t* at) {
+    const __m128i packed = load_128(at);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
+}
+
+// Unsigned codes of one block of the legacy formats, with the shift that
+// turns the record's -128·Σa into the format's zero-point correction.
+struct legacy_q8_0 {
+    static constexpr int block_bytes = 34, shift = 0;
+    static __m256i codes(const uint8_t* block) { return _mm256_xor_si256(load_256(block + 2), _mm256_set1_epi8(static_cast<char>(0x80))); }
+};
+struct legacy_q4_0 {
+    static constexpr int block_bytes = 18, shift = 4;  // -8·Σa
+    static __m256i codes(const uint8_t* block) { return nibbles_to_bytes(block + 2); }
+};
+struct legacy_q5_0 {
+    static constexpr int block_bytes = 22, shift = 3;  // -16·Σa
+    static __m256i codes(const uint8_t* block) {
+        // fifth bits straight from the 32-bit qh into a byte mask
+        const __mmask32 high = static_cast<__mmask32>(load_u32(block + 2));
+        const __m256i low = nibbles_to_bytes(block + 6);
+        return _mm256_mask_add_epi8(low, high, low, _mm256_set1_epi8(0x10));  // (no byte-masked or)
+    }
+};
+
+// One block of one row: acc += (codes · y + correction) · dx · dy.
+template <class Format>
+inline __m256 legacy_block(const uint8_t* w, const __m256i& y, const __m256i& correction, const __m256& dy, __m256 acc) {
+    const __m256i sum = _mm256_dpbusd_epi32(correction, Format::codes(w), y);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(broadcast_half(w), dy), acc);
+}
+
+// One row at a time: two rows side by side halve the activation loads, but
+// interleaving two weight streams defeats the hardware prefetcher (measured:
+// less than half the bandwidth from DRAM).
+template <class Format>
+inline void gemv_legacy(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n,
+                        float* out) {
+    constexpr int bytes = Format::block_bytes;
+    const int64_t blocks = n / 32;
+    for (int64_t r = 0; r < rows; ++r) {
+        const uint8_t* w = weights + static_cast<size_t>(r) * stride;
+        const uint8_t* record = activation;
+        // even and odd blocks apart: two independent FMA chains
+        __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+        int64_t b = 0;
+        for (; b + 2 <= blocks; b += 2, w += 2 * bytes, record += 80) {
+            even = legacy_block<Format>(w, load_256(record), correction_lane<Format::shift>(record),
+                                        _mm256_set1_ps(load_f32(record + 32)), even);
+            odd = legacy_block<Format>(w + bytes, load_256(record + 40), correction_lane<Format::shift>(record + 40),
+                                       _mm256_set1_ps(load_f32(record + 72)), odd);
+        }
+        if (b < blocks)
+            even = legacy_block<Format>(w, load_256(record), correction_lane<Format::shift>(record),
+                                        _mm256_set1_ps(load_f32(record + 32)), even);
+        out[r] = horizontal_sum(_mm256_add_ps(even, odd));
+    }
+}
+
+// Q4_K's 12 scale bytes -> 8 scales (bytes 0-7) and 8 mins (bytes 8-15), as
+// ggml's AVX2 code unpacks them: four 32-bit word operations.
+inline void unpack_q4_k_scales(const uint8_t* packed, uint8_t (&out)[16]) {
+    constexpr uint32_t low_6 = 0x3f3f3f3f, low_4 = 0x0f0f0f0f, low_2 = 0x03030303;
+    uint32_t words[4];
+    std::memcpy(words, packed, 12);
+    words[3] = ((words[2] >> 4) & low_4) | (((words[1] >> 6) & low_2) << 4);
+    const uint32_t mins_low = words[1] & low_6;
+    words[1] = (words[2] & low_4) | (((words[0] >> 6) & low_2) << 4);
+    words[2] = mins_low;
+    words[0] &= low_6;
+    std::memcpy(out, words, 16);
+}
+
+// Four u8 scales -> int32 lanes holding each scale in both 16-bit halves
+// (vpdpwssd multiplies 16-bit pairs), stored for broadcast loads.
+inline void scale_pairs_of(const uint8_t* scales, uint32_t (&pairs)[8]) {
+    const __m256i s = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pairs), _mm256_or_si256(s, _mm256_slli_epi32(s, 16)));
+}
+
+inline float gemv_q4_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks) {
+    const __m256i low_mask = _mm256_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps(), acc_mins = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, x += 144, ++y) {
+        alignas(16) uint8_t scales_mins[16];
+        unpack_q4_k_scales(x + 4, scales_mins);
+        uint32_t pairs[8];
+        scale_pairs_of(scales_mins, pairs);
+        // mins · (16-sums of the activation, pairwise): each min twice
+        const __m256i mins_16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales_mins + 8)),
+            _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+        const __m256i mins = _mm256_madd_epi16(load_256(y->bsums), mins_16);
+        // four accumulators: vpdpwssd's latency would otherwise chain the block
+        __m256i sums[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+        const uint8_t* q4 = x + 16;
+        const int8_t* q8 = y->qs;
+        for (int pair = 0; pair < 4; ++pair, q4 += 32, q8 += 64) {
+            const __m256i packed = load_256(q4);
+            const __m256i low = _mm256_and_si256(packed, low_mask);
+            const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask);
+            // q <= 15, |y| <= 127: maddubs pairs fit int16; vpdpwssd applies the scale
+            __m256i& sum = sums[pair];
+            sum = _mm256_dpwssd_epi32(sum, _mm256_maddubs_epi16(low, load_256(q8)), _mm256_set1_epi32(static_cast<int>(pairs[2 * pair])));
+            sum = _mm256_dpwssd_epi32(sum, _mm256_maddubs_epi16(high, load_256(q8 + 32)), _mm256_set1_epi32(static_cast<int>(pairs[2 * pair + 1])));
+        }
+        const __m256i sumi = _mm256_add_epi32(_mm256_add_epi32(sums[0], sums[1]), _mm256_add_epi32(sums[2], sums[3]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(load_half(x) * y->d), acc);
+        acc_mins = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(load_half(x + 2) * y->d), acc_mins);
+    }
+    return horizontal_sum(_mm256_sub_ps(acc, acc_mins));
+}
+
+inline void gemv_q4_k(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+    for (int64_t r = 0; r < rows; ++r) out[r] = gemv_q4_k_row(weights + static_cast<size_t>(r) * stride, y, n / qk_k);
+}
+
+// Q6_K: codes 0..63 stand for q - 32: sum_s scale_s (q . y)_s - 32 sum_s scale_s bsum_s.
+inline float gemv_q6_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks) {
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
+    // sub-blocks 2k (low 128 bits) and 2k+1 (high 128 bits): dword indices into the scale pairs
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, x += 210, ++y) {
+        const __m128i scales_8 = load_128(x + 192);
+        const __m256i scales_16 = _mm256_cvtepi8_epi16(scales_8);
+        const __m256i correction = _mm256_madd_epi16(load_256(y->bsums), scales_16);
+        // int32 lanes (scale, scale) as 16-bit pairs, for sub-blocks 0-7 and 8-15
+        const __m256i s_low = _mm256_cvtepi8_epi32(scales_8), s_high = _mm256_cvtepi8_epi32(_mm_srli_si128(scales_8, 8));
+        const __m256i pairs_low = _mm256_or_si256(_mm256_and_si256(s_low, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s_low, 16));
+        const __m256i pairs_high = _mm256_or_si256(_mm256_and_si256(s_high, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s_high, 16));
+        // four accumulators (one per run k): vpdpwssd's latency would otherwise chain the block
+        __m256i sums[4] = {_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(correction, 5)), _mm256_setzero_si256(),
+                           _mm256_setzero_si256(), _mm256_setzero_si256()};
+        const int8_t* q8 = y->qs;
+        for (int half = 0; half < 2; ++half) {
+            const uint8_t* ql = x + 64 * half;
+            const __m256i qh = load_256(x + 128 + 32 * half);
+            const __m256i ql_0 = load_256(ql), ql_1 = load_256(ql + 32);
+            const __m256i pairs = half == 0 ? pairs_low : pairs_high;
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(ql_0, low_mask), _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4)),
+                _mm256_or_si256(_mm256_and_si256(ql_1, low_mask),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_0, 4), low_mask),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_1, 4), low_mask),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4)),
+            };
+            for (int k = 0; k < 4; ++k, q8 += 32) {
+                // run k covers sub-blocks 2k, 2k+1 of this half: scales (2k, 2k+1) into the two 128-bit halves
+                const __m256i scale = _mm256_permutevar8x32_epi32(pairs, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1));
+                // q <= 63, |y| <= 127: maddubs pairs fit int16
+                sums[k] = _mm256_dpwssd_epi32(sums[k], _mm256_maddubs_epi16(q[k], load_256(q8)), scale);
+            }
+        }
+        const __m256i sumi = _mm256_add_epi32(_mm256_add_epi32(sums[0], sums[1]), _mm256_add_epi32(sums[2], sums[3]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(load_half(x + 208) * y->d), acc);
+    }
+    return horizontal_sum(acc);
+}
+
+inline void gemv_q6_k(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+    for (int64_t r = 0; r < rows; ++r) out[r] = gemv_q6_k_row(weights + static_cast<size_t>(r) * stride, y, n / qk_k);
+}
+
+}  // namespace x86
+
+// The GEMV of a weight type on this target, or nullptr; `packed` says
+// whether it takes gemm_pack_activation's records (else plain quantized
+// activation blocks).
+inline gemv_function gemv_function_of(dtype type, bool& packed) {
+    packed = type == dtype::q8_0 || type == dtype::q4_0 || type == dtype::q5_0;
+    switch (type) {
+        case dtype::q8_0: return x86::gemv_legacy<x86::legacy_q8_0>;
+        case dtype::q4_0: return x86::gemv_legacy<x86::legacy_q4_0>;
+        case dtype::q5_0: return x86::gemv_legacy<x86::legacy_q5_0>;
+        case dtype::q4_k: return x86::gemv_q4_k;
+        case dtype::q6_k: return x86::gemv_q6_k;
+        default: return nullptr;
+    }
+}
+#else
+inline gemv_function gemv_function_of(dtype, bool& packed) {
+    packed = false;
+    return nullptr;
+}
+#endif
+
+}  // namespace ember::detail
