@@ -1,5 +1,6 @@
 // Generate text with ember in ~30 lines: load a model, make a context, stream
-// a story to stdout.   usage: example_generate MODEL.gguf ["prompt"]
+// a story to stdout.   usage: example_generate [MODEL.gguf ["prompt"]]
+// Without arguments it uses ember's default model, models/kjv-tiny.gguf.
 #include <ember/model/model.hpp>
 #include <ember/runtime/context.hpp>
 #include <ember/runtime/generate.hpp>
@@ -7,10 +8,9 @@
 #include <cstdio>
 
 int main(int argc, char** argv) {
-    if (argc < 2) return std::fprintf(stderr, "usage: %s MODEL.gguf [\"prompt\"]\n", argv[0]), 1;
-    auto model = ember::model::load(argv[1]);
+    auto model = ember::model::load(argc > 1 ? argv[1] : EMBER_DEFAULT_MODEL);
     if (!model) return std::fprintf(stderr, "%s\n", model.error().message.c_str()), 1;
-    auto context = ember::context::create(*model, {/*n_ctx=*/512, /*n_threads=*/2});
+    auto context = ember::context::create(*model, {/*n_ctx=*/256, /*n_threads=*/2});
     if (!context) return std::fprintf(stderr, "%s\n", context.error().message.c_str()), 1;
 
     ember::sampler_settings sampling;  // llama.cpp's defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     options.max_tokens = 200;
     options.stop = {"The end."};
 
-    const char* prompt = argc > 2 ? argv[2] : "Once upon a time";
+    const char* prompt = argc > 2 ? argv[2] : argc > 1 ? "Once upon a time" : "And it came to pass";
     std::printf("%s", prompt);
     auto result = ember::generate(**context, prompt, options, [](std::string_view text) {
         std::fwrite(text.data(), 1, text.size(), stdout);  // whole UTF-8 characters, as they come
