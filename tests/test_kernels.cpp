@@ -332,3 +332,61 @@ TEST_CASE("matmul: every weight type, token count and thread count against an ex
         }
     }
 }
+
+TEST_CASE("matmul_shared_input: the same results as one matmul per weight") {
+    std::mt19937 rng(99);
+    const size_t columns = 512;
+    struct combination { std::vector<dtype> types; };
+    const combination combinations[] = {
+        {{dtype::q8_0, dtype::q5_0, dtype::q4_0}},  // one packed Q8_0 input
+        {{dtype::q4_k, dtype::q6_k, dtype::q4_k}},  // one Q8_K input
+        {{dtype::f16, dtype::f16}},
+        {{dtype::bf16, dtype::bf16}},
+        {{dtype::q8_0, dtype::q4_k}},               // different inputs: separate products
+        {{dtype::f32, dtype::q4_0, dtype::f16}},
+    };
+    for (const auto& combination : combinations) {
+        std::vector<std::vector<uint8_t>> storage;
+        std::vector<ember::tensor_view> weights;
+        const size_t row_counts[] = {130, 17, 64};
+        for (size_t i = 0; i < combination.types.size(); ++i) {
+            storage.push_back(make_weights(combination.types[i], row_counts[i], columns, rng));
+            ember::tensor_view view;
+            view.type = combination.types[i];
+            view.shape = {columns, row_counts[i], 1, 1};
+            weights.push_back(view);
+        }
+        for (size_t i = 0; i < weights.size(); ++i) weights[i].data = storage[i].data();
+        for (size_t n_tokens : {1u, 5u}) {
+            for (int threads : {1, 2, 3}) {
+                INFO("combination of " << combination.types.size() << " starting " << ember::name_of(combination.types[0])
+                                       << ", tokens " << n_tokens << ", threads " << threads);
+                ember::thread_pool pool(threads);
+                ember::matmul_scratch scratch(threads, columns, 8);
+                const auto x = random_floats(n_tokens * columns, rng);
+                std::vector<std::vector<float>> fused(weights.size()), separate(weights.size());
+                std::vector<ember::matmul_target> targets;
+                for (size_t i = 0; i < weights.size(); ++i) {
+                    fused[i].assign(n_tokens * (row_counts[i] + 1), -3.0f);
+                    separate[i] = fused[i];
+                    targets.push_back({&weights[i], fused[i].data(), row_counts[i] + 1});
+                }
+                ember::matmul_shared_input(targets.data(), targets.size(), x.data(), n_tokens, pool, scratch);
+                for (size_t i = 0; i < weights.size(); ++i)
+                    ember::matmul(weights[i], x.data(), n_tokens, separate[i].data(), row_counts[i] + 1, pool, scratch);
+                for (size_t i = 0; i < weights.size(); ++i) CHECK(fused[i] == separate[i]);
+            }
+        }
+    }
+}
+
+TEST_CASE("convert_to_f16 = f32_to_fp16") {
+    std::mt19937 rng(17);
+    auto values = random_floats(1001, rng, 100.0f);
+    values.push_back(1e6f), values.push_back(-70000.0f), values.push_back(3e-8f), values.push_back(1e-5f);
+    std::vector<uint16_t> converted(values.size());
+    ember::convert_to_f16(values.data(), converted.data(), values.size());
+    size_t differing = 0;
+    for (size_t i = 0; i < values.size(); ++i) differing += converted[i] != ember::f32_to_fp16(values[i]);
+    CHECK(differing == 0);
+}

@@ -201,4 +201,15 @@ inline void attend(const float* query, const uint16_t* keys, const uint16_t* val
     detail::attention_values(scores, values, visible, head_dim, out);
 }
 
+// f32 -> f16 bit patterns (round to nearest even), e.g. keys and values
+// into the cache; F16C where the target has it.
+inline void convert_to_f16(const float* in, uint16_t* out, size_t n) {
+    size_t i = 0;
+#if defined(EMBER_KERNELS_AVX2)
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < n; ++i) out[i] = f32_to_fp16(in[i]);
+}
+
 }  // namespace ember

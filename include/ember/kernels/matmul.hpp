@@ -140,6 +140,82 @@ inline void for_tokens(thread_pool& pool, size_t n_tokens, const Transform& tran
     });
 }
 
+// Decoding (one token): the work on a range of one weight's rows, with the
+// input already prepared for the weight's type (quantized and maybe packed,
+// or rounded). Shared by matmul and matmul_shared_input.
+struct decode_rows {
+    const tensor_view* weight = nullptr;
+    float* out = nullptr;
+    gemv_function gemv = nullptr;     // quantized, with a GEMV for this target
+    vec_dot_function dot = nullptr;   // quantized, without
+    const uint8_t* input = nullptr;   // the quantized (or packed) activation
+    const float* floats = nullptr;    // f32 / f16 weights: the (f16-rounded) activation
+    const uint16_t* bf16 = nullptr;   // bf16 weights: the activation as bf16
+
+    void operator()(size_t first, size_t last) const {
+        const size_t stride = weight->row_bytes();
+        const size_t columns = weight->columns();
+        const int64_t n = static_cast<int64_t>(columns);
+        if (gemv) return gemv(weight->row(first), stride, static_cast<int64_t>(last - first), input, n, out + first);
+        const uint8_t* row = weight->row(first);
+        if (dot) {
+            for (size_t r = first; r < last; ++r, row += stride) out[r] = dot(row, input, n);
+        } else if (bf16) {
+            for (size_t r = first; r < last; ++r, row += stride) out[r] = dot_bf16_row(row, bf16, columns);
+        } else if (weight->type == dtype::f16) {
+            for (size_t r = first; r < last; ++r, row += stride) out[r] = dot_f16_row(row, floats, columns);
+        } else {
+            for (size_t r = first; r < last; ++r, row += stride) out[r] = dot_f32_row(row, floats, columns);
+        }
+    }
+};
+
+// Whether decode_rows handles the type: quantized with a dot product, or f32/f16/bf16.
+inline bool decodable(dtype type) {
+    return has_vec_dot(type) || type == dtype::f32 || type == dtype::f16 || type == dtype::bf16;
+}
+
+// The input format a type's decode product reads: weights with the same
+// key can share one prepared input.
+inline int decode_input_key(dtype type) {
+    if (has_vec_dot(type)) {
+        bool packed = false;
+        const bool has_gemv = gemv_function_of(type, packed) != nullptr;
+        return 16 * static_cast<int>(vec_dot_type(type)) + (has_gemv && packed ? 1 : 0);
+    }
+    return -1 - static_cast<int>(type);
+}
+
+// Prepares x (one token) for `weight` in the scratch and returns the row job.
+inline decode_rows prepare_decode(const tensor_view& weight, const float* x, float* out, matmul_scratch& scratch) {
+    decode_rows job;
+    job.weight = &weight;
+    job.out = out;
+    const size_t columns = weight.columns();
+    if (has_vec_dot(weight.type)) {
+        const dtype activation_type = vec_dot_type(weight.type);
+        uint8_t* activations = scratch.activations();
+        quantize_function_of(activation_type)(x, activations, static_cast<int64_t>(columns));
+        bool packed = false;
+        job.gemv = gemv_function_of(weight.type, packed);
+        job.input = activations;
+        if (job.gemv && packed) {
+            gemm_pack_activation(weight.type, activations, static_cast<int64_t>(columns), scratch.packed_activations());
+            job.input = scratch.packed_activations();
+        }
+        if (!job.gemv) job.dot = vec_dot_function_of(weight.type);
+    } else if (weight.type == dtype::bf16) {
+        round_to_bf16(x, scratch.rounded_inputs_16(), columns);
+        job.bf16 = scratch.rounded_inputs_16();
+    } else if (weight.type == dtype::f16) {
+        round_to_f16(x, scratch.rounded_inputs(), columns);
+        job.floats = scratch.rounded_inputs();
+    } else {
+        job.floats = x;
+    }
+    return job;
+}
+
 // Fused path: quantize activations once, then integer dot products.
 inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                              thread_pool& pool, matmul_scratch& scratch) {
@@ -153,19 +229,7 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
     });
     const size_t chunk = rows_per_chunk(rows, weight_stride, n_tokens, pool.size());
     const int64_t n = static_cast<int64_t>(columns);
-    if (n_tokens < tile_min_tokens) {
-        bool packed_input = false;
-        if (const gemv_function gemv = gemv_function_of(weight.type, packed_input)) {
-            const uint8_t* input = activations;
-            if (packed_input) {
-                gemm_pack_activation(weight.type, activations, n, scratch.packed_activations());
-                input = scratch.packed_activations();
-            }
-            for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
-                gemv(weight.row(first), weight_stride, static_cast<int64_t>(last - first), input, n, out + first);
-            });
-            return;
-        }
+    if (n_tokens < tile_min_tokens) {  // (matmul sends single tokens to prepare_decode)
         const vec_dot_function dot = vec_dot_function_of(weight.type);
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
             const uint8_t* row = weight.row(first);
@@ -289,6 +353,12 @@ inline void matmul_float_tiles(const tensor_view& weight, const float* x, size_t
 // written. n_tokens and W.columns() must fit the scratch's sizes.
 inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                    thread_pool& pool, matmul_scratch& scratch) {
+    if (n_tokens == 1 && detail::decodable(weight.type)) {
+        const detail::decode_rows job = detail::prepare_decode(weight, x, out, scratch);
+        const size_t chunk = detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size());
+        detail::for_row_chunks(pool, weight.rows(), chunk, [&](size_t first, size_t last, int) { job(first, last); });
+        return;
+    }
     if (has_vec_dot(weight.type)) {
         detail::matmul_quantized(weight, x, n_tokens, out, out_stride, pool, scratch);
         return;
@@ -303,6 +373,56 @@ inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, f
     } else {
         detail::matmul_float_tiles(weight, x, n_tokens, out, out_stride, pool, scratch);
     }
+}
+
+// One of several products of the same input.
+struct matmul_target {
+    const tensor_view* weight;
+    float* out;         // n_tokens rows of out_stride floats
+    size_t out_stride;
+};
+
+// out_i = x · W_iᵀ for up to 8 weights sharing their input (q/k/v, gate/up).
+// Decoding one token, weights whose input format agrees share one
+// quantization and one dispatch over all their rows: small products (a k or
+// v projection is ~100 KB) cost less than waking the pool for each.
+// Otherwise, the same as one matmul per target.
+inline void matmul_shared_input(const matmul_target* targets, size_t count, const float* x, size_t n_tokens,
+                                thread_pool& pool, matmul_scratch& scratch) {
+    constexpr size_t max_targets = 8;
+    bool fused = n_tokens == 1 && count >= 1 && count <= max_targets;
+    for (size_t i = 0; fused && i < count; ++i)
+        fused = detail::decodable(targets[i].weight->type) &&
+                detail::decode_input_key(targets[i].weight->type) == detail::decode_input_key(targets[0].weight->type) &&
+                targets[i].weight->columns() == targets[0].weight->columns();
+    if (!fused) {
+        for (size_t i = 0; i < count; ++i)
+            matmul(*targets[i].weight, x, n_tokens, targets[i].out, targets[i].out_stride, pool, scratch);
+        return;
+    }
+    detail::decode_rows jobs[max_targets];
+    size_t chunk[max_targets], first_task[max_targets + 1];
+    jobs[0] = detail::prepare_decode(*targets[0].weight, x, targets[0].out, scratch);
+    first_task[0] = 0;
+    for (size_t i = 0; i < count; ++i) {
+        const tensor_view& weight = *targets[i].weight;
+        if (i > 0) {  // same input format: reuse the prepared input, swap in this weight's kernels
+            bool packed = false;
+            jobs[i] = jobs[0];
+            jobs[i].weight = &weight;
+            jobs[i].out = targets[i].out;
+            jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_function_of(weight.type, packed) : nullptr;
+            jobs[i].dot = has_vec_dot(weight.type) && !jobs[i].gemv ? vec_dot_function_of(weight.type) : nullptr;
+        }
+        chunk[i] = detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size());
+        first_task[i + 1] = first_task[i] + (weight.rows() + chunk[i] - 1) / chunk[i];
+    }
+    pool.parallel_for(first_task[count], [&](size_t task, int) {
+        size_t i = 0;
+        while (task >= first_task[i + 1]) ++i;
+        const size_t first = (task - first_task[i]) * chunk[i];
+        jobs[i](first, std::min<size_t>(jobs[i].weight->rows(), first + chunk[i]));
+    });
 }
 
 // out[t][o] += bias[o]
