@@ -266,9 +266,14 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
             std::copy(row + q_width + kv_width, row + width, v_.data() + t * kv_width);
         }
     } else {
-        project(layer.attn_q, layer.attn_q_bias, input, n, q_.data(), q_width);
-        project(layer.attn_k, layer.attn_k_bias, input, n, k_.data(), kv_width);
-        project(layer.attn_v, layer.attn_v_bias, input, n, v_.data(), kv_width);
+        // q, k and v read the same input: one quantization, one dispatch.
+        const matmul_target targets[] = {{&layer.attn_q, q_.data(), q_width},
+                                         {&layer.attn_k, k_.data(), kv_width},
+                                         {&layer.attn_v, v_.data(), kv_width}};
+        matmul_shared_input(targets, 3, input, n, pool_, matmul_scratch_);
+        if (layer.attn_q_bias) add_bias(q_.data(), n, q_width, q_width, layer.attn_q_bias.floats());
+        if (layer.attn_k_bias) add_bias(k_.data(), n, kv_width, kv_width, layer.attn_k_bias.floats());
+        if (layer.attn_v_bias) add_bias(v_.data(), n, kv_width, kv_width, layer.attn_v_bias.floats());
     }
 
     // Per-head Q/K RMSNorm (qwen3), then rotary positions; then append k, v to the cache.
@@ -321,13 +326,15 @@ inline void context::feed_forward_block(const layer_weights& layer, size_t n) {
         normalize(x_.data(), normed_.data(), n, layer.ffn_norm, layer.ffn_norm_bias);
         input = normed_.data();
     }
-    project(layer.ffn_up, layer.ffn_up_bias, input, n, ffn_up_.data(), ff);
     float* hidden = ffn_up_.data();
-    if (layer.ffn_gate) {  // SwiGLU
-        project(layer.ffn_gate, tensor_view{}, input, n, ffn_gate_.data(), ff);
+    if (layer.ffn_gate) {  // SwiGLU; gate and up read the same input
+        const matmul_target targets[] = {{&layer.ffn_gate, ffn_gate_.data(), ff}, {&layer.ffn_up, ffn_up_.data(), ff}};
+        matmul_shared_input(targets, 2, input, n, pool_, matmul_scratch_);
+        if (layer.ffn_up_bias) add_bias(ffn_up_.data(), n, ff, ff, layer.ffn_up_bias.floats());
         swiglu(ffn_gate_.data(), ffn_up_.data(), n * ff);
         hidden = ffn_gate_.data();
     } else {
+        project(layer.ffn_up, layer.ffn_up_bias, input, n, ffn_up_.data(), ff);
         gelu(ffn_up_.data(), n * ff);
     }
     project(layer.ffn_down, layer.ffn_down_bias, hidden, n, normed_.data(), embd);
