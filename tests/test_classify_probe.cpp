@@ -290,6 +290,32 @@ TEST_CASE("malformed probe files are refused with the reason") {
     std::remove(empty.c_str());
 }
 
+TEST_CASE("every single-byte corruption of a probe file loads cleanly or fails cleanly") {
+    probe_file good;
+    good.pooling = "mean";
+    const std::vector<uint8_t> original = good.bytes();
+    size_t refused = 0, loaded = 0;
+    for (size_t at = 0; at < original.size(); ++at)
+        for (uint8_t value : {uint8_t{0x00}, uint8_t{0xff}, uint8_t{0x7f}, static_cast<uint8_t>(original[at] ^ 0x01)}) {
+            std::vector<uint8_t> bytes = original;
+            if (bytes[at] == value) continue;
+            bytes[at] = value;
+            auto file = ember::gguf_file::parse(bytes.data(), bytes.size(), "fuzz");
+            if (!file) { ++refused; continue; }
+            auto probe = ember::linear_probe::from_gguf(*file);
+            if (!probe) { ++refused; continue; }
+            ++loaded;  // a changed weight or label text is still a valid probe: it must work
+            REQUIRE(probe->n_classes() >= 2);
+            auto probabilities = probe->probabilities(std::vector<float>(probe->n_features(), 1.0f));
+            REQUIRE(probabilities);
+            float total = 0.0f;
+            for (float p : *probabilities) total += p;
+            CHECK(total == doctest::Approx(1.0f).epsilon(1e-4));
+        }
+    std::printf("probe file corruption: %zu refused, %zu still valid\n", refused, loaded);
+    CHECK(refused > 0);
+}
+
 TEST_CASE("a probe on real embeddings: bert-tiny texts, fitted and reloaded") {
     const std::string path = shared_path("models/bert-tiny-f32.gguf");
     if (path.empty()) return;

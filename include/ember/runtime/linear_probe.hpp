@@ -26,6 +26,8 @@
 // probe.normalize (bool) record how the training embeddings were made, so
 // predictions embed the same way. Loading validates everything: shapes,
 // types, label count, finite values.
+//
+// A fitted or loaded probe is immutable: predict from any number of threads.
 
 #include "ember/error.hpp"
 #include "ember/io/gguf.hpp"
@@ -232,7 +234,7 @@ inline probe_fit_report minimize_lbfgs(probe_objective& objective, Eigen::Vector
     return report;
 }
 
-inline bool all_finite(const float* values, size_t n) {
+inline bool probe_values_finite(const float* values, size_t n) {
     for (size_t i = 0; i < n; ++i)
         if (!std::isfinite(values[i])) return false;
     return true;
@@ -259,7 +261,7 @@ inline result<linear_probe> linear_probe::fit(const std::vector<std::vector<floa
         if (examples[i].size() != d)
             return invalid("example " + std::to_string(i) + " has " + std::to_string(examples[i].size()) +
                            " features, example 0 has " + std::to_string(d));
-        if (!detail::all_finite(examples[i].data(), d)) return invalid("example " + std::to_string(i) + " has a NaN or infinite feature");
+        if (!detail::probe_values_finite(examples[i].data(), d)) return invalid("example " + std::to_string(i) + " has a NaN or infinite feature");
         if (labels[i] >= label_names.size())
             return invalid("example " + std::to_string(i) + " has label " + std::to_string(labels[i]) + ", but there are " +
                            std::to_string(label_names.size()) + " classes");
@@ -301,7 +303,7 @@ inline result<linear_probe> linear_probe::fit(const std::vector<std::vector<floa
         }
         probe.bias_[k] = static_cast<float>(parameters(static_cast<Eigen::Index>(c * d + k)) - shift);
     }
-    if (!detail::all_finite(probe.weight_.data(), probe.weight_.size()) || !detail::all_finite(probe.bias_.data(), c))
+    if (!detail::probe_values_finite(probe.weight_.data(), probe.weight_.size()) || !detail::probe_values_finite(probe.bias_.data(), c))
         return invalid("the fitted weights overflow f32; increase l2");
     return probe;
 }
@@ -323,7 +325,7 @@ inline result<std::vector<float>> linear_probe::probabilities(const float* featu
     if (n != n_features_)
         return make_error(errc::invalid_argument, "probe: expects " + std::to_string(n_features_) + " features, got " +
                                                       std::to_string(n));
-    if (!detail::all_finite(features, n)) return make_error(errc::invalid_argument, "probe: a feature is NaN or infinite");
+    if (!detail::probe_values_finite(features, n)) return make_error(errc::invalid_argument, "probe: a feature is NaN or infinite");
     const size_t c = labels_.size();
     std::vector<double> scores(c);
     for (size_t k = 0; k < c; ++k) {
@@ -407,8 +409,8 @@ inline result<linear_probe> linear_probe::from_gguf(const gguf_file& file) {
     // memcpy: a file parsed from memory need not be f32-aligned.
     std::memcpy(probe.weight_.data(), weight->data, probe.weight_.size() * sizeof(float));
     std::memcpy(probe.bias_.data(), bias->data, probe.bias_.size() * sizeof(float));
-    if (!detail::all_finite(probe.weight_.data(), probe.weight_.size())) return invalid("probe.weight has NaN or infinite values");
-    if (!detail::all_finite(probe.bias_.data(), probe.bias_.size())) return invalid("probe.bias has NaN or infinite values");
+    if (!detail::probe_values_finite(probe.weight_.data(), probe.weight_.size())) return invalid("probe.weight has NaN or infinite values");
+    if (!detail::probe_values_finite(probe.bias_.data(), probe.bias_.size())) return invalid("probe.bias has NaN or infinite values");
 
     EMBER_TRY_ASSIGN(std::string_view pooling_name, file.get_or<std::string_view>("probe.pooling", ""));
     if (!pooling_name.empty()) {

@@ -85,7 +85,7 @@ struct zero_shot_score {
 namespace detail {
 
 // log softmax(row)[token], in double: the max is subtracted before exp.
-inline double log_softmax_at(const float* row, size_t n_vocab, int32_t token) {
+inline double token_log_probability(const float* row, size_t n_vocab, int32_t token) {
     float max_value = row[0];
     for (size_t v = 1; v < n_vocab; ++v) max_value = std::max(max_value, row[v]);
     double sum = 0.0;
@@ -138,12 +138,12 @@ public:
         if (keep == n_prompt) {
             // The prompt's last logits score the first token; the
             // continuation's own tokens (all but its last) score the rest.
-            sum += log_softmax_at(last_logits_.data(), n_vocab, tokens[0]);
+            sum += token_log_probability(last_logits_.data(), n_vocab, tokens[0]);
             if (tokens.size() > 1) {
                 EMBER_TRY(rebuild_prompt(n_prompt));
                 EMBER_TRY(context_.evaluate(tokens.data(), tokens.size() - 1, logits_for::all));
                 for (size_t j = 0; j + 1 < tokens.size(); ++j)
-                    sum += log_softmax_at(context_.logits(j), n_vocab, tokens[j + 1]);
+                    sum += token_log_probability(context_.logits(j), n_vocab, tokens[j + 1]);
             }
             return sum;
         }
@@ -156,7 +156,7 @@ public:
         EMBER_TRY(rebuild_prompt(keep - 1));
         EMBER_TRY(context_.evaluate(sequence, logits_for::all));
         valid_ = keep;
-        for (size_t j = 0; j < tokens.size(); ++j) sum += log_softmax_at(context_.logits(j), n_vocab, tokens[j]);
+        for (size_t j = 0; j < tokens.size(); ++j) sum += token_log_probability(context_.logits(j), n_vocab, tokens[j]);
         return sum;
     }
 
@@ -173,7 +173,7 @@ public:
         EMBER_TRY(context_.evaluate(prompt_.data() + keep - 1, n_prompt - keep, logits_for::all));
         valid_ = n_prompt - 1;
         double sum = 0.0;
-        for (size_t j = 0; j + keep < n_prompt; ++j) sum += log_softmax_at(context_.logits(j), n_vocab, prompt_[keep + j]);
+        for (size_t j = 0; j + keep < n_prompt; ++j) sum += token_log_probability(context_.logits(j), n_vocab, prompt_[keep + j]);
         prompt_tails_[keep] = sum;
         return sum;
     }
@@ -199,7 +199,7 @@ private:
     std::map<size_t, double> prompt_tails_;
 };
 
-inline bool is_space_or_tab_or_newline(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+inline bool is_label_separator(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace detail
 
@@ -262,7 +262,7 @@ inline result<std::vector<zero_shot_score>> zero_shot_classify(context& context,
     std::string_view trimmed = prompt;
     while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
     const bool moved_space = trimmed.size() != prompt.size();
-    const bool ends_in_break = !trimmed.empty() && detail::is_space_or_tab_or_newline(trimmed.back());
+    const bool ends_in_break = !trimmed.empty() && detail::is_label_separator(trimmed.back());
 
     // BOS by hand rather than add_bos: that flag also appends EOS/SEP when a
     // vocabulary asks for it, which must not sit between prompt and label.
@@ -286,7 +286,7 @@ inline result<std::vector<zero_shot_score>> zero_shot_classify(context& context,
         const std::string named = "label " + std::to_string(i) + " ('" + label + "')";
         if (label.empty()) return make_error(errc::invalid_argument, "zero-shot: label " + std::to_string(i) + " is empty");
         std::string continuation = label;
-        const bool label_starts_with_space = detail::is_space_or_tab_or_newline(label.front());
+        const bool label_starts_with_space = detail::is_label_separator(label.front());
         if (!label_starts_with_space && (moved_space || (options.space_before_label && !trimmed.empty() && !ends_in_break)))
             continuation.insert(continuation.begin(), ' ');
         whole_text.assign(trimmed.data(), trimmed.size());
