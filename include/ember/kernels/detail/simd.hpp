@@ -1,7 +1,7 @@
 #pragma once
-// A thin layer over xsimd for the element-wise kernels: the native float
-// batch of the compile-time target (AVX-512: 16 lanes, AVX2: 8, SSE2/NEON:
-// 4) and the horizontal reductions, whose names changed across xsimd
+// A thin layer over xsimd for the element-wise kernels: the float batch of
+// the compile-time target (AVX2 and AVX-512: 8 lanes, SSE2/NEON: 4) and the
+// horizontal reductions, whose names changed across xsimd
 // versions (Debian's 8.1 has `hadd`; 9+ has `reduce_add`/`reduce_max`).
 //
 // EMBER_KERNELS_XSIMD is defined when xsimd supports the target; every
@@ -17,7 +17,15 @@
 
 namespace ember::detail::simd {
 
+#if XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+// 256-bit even where AVX-512 is available: GCC 12's 512-bit intrinsics that
+// xsimd's exp/tanh reach (the _mm512_undefined_* pass-throughs) raise false
+// -Wuninitialized warnings in sanitizer builds, and Zen 4 splits 512-bit
+// operations in two halves anyway.
+using float_batch = xsimd::batch<float, xsimd::fma3<xsimd::avx2>>;
+#else
 using float_batch = xsimd::batch<float>;
+#endif
 inline constexpr size_t float_lanes = float_batch::size;
 
 inline float_batch load(const float* p) { return float_batch::load_unaligned(p); }
