@@ -33,29 +33,37 @@ inline size_t float_gemm_packed_floats(size_t n_tokens, size_t columns) {
 
 namespace x86 {
 
-// In place: r[i] lane j <- r[j] lane i.
+// In place: r[i] lane j <- r[j] lane i. Every step is a two-source
+// permute (vpermt2ps): unpack/shuffle intrinsics would do the same, but
+// GCC 12 implements them with an undefined pass-through operand that its
+// -Wuninitialized flags in sanitizer builds.
 inline void transpose_16x16(__m512 (&r)[16]) {
+    // lanes: 0-15 pick from the first operand, 16-31 from the second
+    const __m512i pairs_low = _mm512_setr_epi32(0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29);
+    const __m512i pairs_high = _mm512_setr_epi32(2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+    const __m512i quads_low = _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+    const __m512i quads_high = _mm512_setr_epi32(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    const __m512i lanes_even = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    const __m512i lanes_odd = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
     __m512 t[16], u[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    for (int i = 0; i < 8; ++i) {  // per 128-bit lane L: rows 2i, 2i+1 interleaved, elements 4L, 4L+1 | 4L+2, 4L+3
+        t[2 * i] = _mm512_permutex2var_ps(r[2 * i], pairs_low, r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_permutex2var_ps(r[2 * i], pairs_high, r[2 * i + 1]);
     }
     // u[4i + j], 128-bit lane L: element 4L + j of rows 4i .. 4i+3
     for (int i = 0; i < 4; ++i) {
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
-        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
-        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+        u[4 * i] = _mm512_permutex2var_ps(t[4 * i], quads_low, t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_permutex2var_ps(t[4 * i], quads_high, t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_permutex2var_ps(t[4 * i + 1], quads_low, t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_permutex2var_ps(t[4 * i + 1], quads_high, t[4 * i + 3]);
     }
     for (int j = 0; j < 4; ++j) {
-        const __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), b = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);
-        const __m512 c = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), d = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
-        r[j] = _mm512_shuffle_f32x4(a, c, 0x88);
-        r[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);
-        r[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
+        const __m512 a = _mm512_permutex2var_ps(u[j], lanes_even, u[4 + j]), b = _mm512_permutex2var_ps(u[j], lanes_odd, u[4 + j]);
+        const __m512 c = _mm512_permutex2var_ps(u[8 + j], lanes_even, u[12 + j]), d = _mm512_permutex2var_ps(u[8 + j], lanes_odd, u[12 + j]);
+        r[j] = _mm512_permutex2var_ps(a, lanes_even, c);
+        r[4 + j] = _mm512_permutex2var_ps(b, lanes_even, d);
+        r[8 + j] = _mm512_permutex2var_ps(a, lanes_odd, c);
+        r[12 + j] = _mm512_permutex2var_ps(b, lanes_odd, d);
     }
 }
 
