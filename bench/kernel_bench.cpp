@@ -113,17 +113,21 @@ int main(int argc, char** argv) {
     if (attention) {
         // one decode step's attention for one query head over `context` positions
         std::normal_distribution<float> normal(0.0f, 1.0f);
-        std::vector<float> query(head_dim), scores(context), out(head_dim);
+        std::vector<float> query(head_dim), scores(2 * context), out(head_dim);
         std::vector<uint16_t> keys(context * head_dim), values(context * head_dim);
         for (float& q : query) q = normal(rng);
         for (auto& k : keys) k = ember::f32_to_fp16(normal(rng));
         for (auto& v : values) v = ember::f32_to_fp16(normal(rng));
-        const auto t = time_calls(seconds, [&] {
-            ember::attend(query.data(), keys.data(), values.data(), context, head_dim, 0.125f, scores.data(), out.data());
-        });
-        const double bytes = 4.0 * double(context * head_dim);
-        std::printf("attention head_dim %zu, %zu positions: %.1f us per head (%.1f GB/s of f16 K+V, cpu %.1f us)\n", head_dim,
-                    context, t.first * 1e6, bytes / t.first / 1e9, t.second * 1e6);
+        for (auto rounding : {ember::attention_rounding::f32, ember::attention_rounding::f16_accumulator}) {
+            const auto t = time_calls(seconds, [&] {
+                ember::attend(query.data(), keys.data(), values.data(), context, head_dim, 0.125f, rounding, scores.data(),
+                              out.data());
+            });
+            const double bytes = 4.0 * double(context * head_dim);
+            std::printf("attention (%s) head_dim %zu, %zu positions: %.1f us per head (%.1f GB/s of f16 K+V, cpu %.1f us)\n",
+                        rounding == ember::attention_rounding::f32 ? "f32" : "f16 accumulator", head_dim, context,
+                        t.first * 1e6, bytes / t.first / 1e9, t.second * 1e6);
+        }
         return 0;
     }
 

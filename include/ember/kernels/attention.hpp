@@ -5,24 +5,43 @@
 //
 //   out = Σ_j softmax_j(q·k_j · scale) · v_j     for j < visible
 //
-// The query stays in f32; keys and values are widened from f16 in registers
-// (F16C), products accumulate in f32. The x86 versions (AVX-512 or AVX2 +
-// F16C, chosen at compile time) keep the head's query and output in
-// registers: scores take four keys at a time so one horizontal reduction
-// serves four keys; values stream once with the output accumulating in
-// registers. They differ from the scalar versions by float rounding only.
+// in one of the two roundings the reference (ggml's CPU flash attention)
+// uses, because its roundings are visible in the logits:
+//  - f16_accumulator (its per-row kernel, for batches of fewer than 64
+//    queries): the query is rounded to f16; the softmax runs online over the
+//    keys in order (running maximum M, running sum S); the weighted values
+//    accumulate in an f16 vector, rounded after every key and rescaled by
+//    exp(M_old - M_new) whenever a new maximum arrives.
+//  - f32 (its tiled kernel for batches of 64 or more, and its split-KV
+//    decode kernel for long caches): f32 query, scores, softmax and sums.
+// Choosing the wrong one moves logits by ~3e-4 of their rms on f32 models,
+// and on models with 8-bit activations those moves flip enough roundings to
+// put the logits ~1e-2 away from the reference's (measured).
+//
+// The x86 versions (AVX-512 or AVX2 + F16C, chosen at compile time) keep the
+// head's query and output in registers: scores take four keys at a time so
+// one horizontal reduction serves four keys; the f32 values stream once; the
+// f16 accumulation is a chain of FMA + f16 round trip per key, its
+// exponentials vectorised in a pass of their own.
 
 #include "ember/core/dtype.hpp"
 #include "ember/kernels/detail/float_dot.hpp"
+#include "ember/kernels/detail/simd.hpp"
 #include "ember/kernels/softmax.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 namespace ember {
 
+enum class attention_rounding { f32, f16_accumulator };
+
 namespace detail {
+
+// f32 -> nearest f16 -> f32.
+inline float round_to_f16(float x) { return fp16_to_f32(f32_to_fp16(x)); }
 
 inline void attention_scores_scalar(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
                                     float* scores) {
@@ -34,14 +53,50 @@ inline void attention_scores_scalar(const float* query, const uint16_t* keys, si
     }
 }
 
-inline void attention_values_scalar(const float* weights, const uint16_t* values, size_t visible, size_t head_dim,
-                                    float* out) {
+// out = Σ_j weights[j] · v_j in f32.
+inline void weighted_values_scalar(const float* weights, const uint16_t* values, size_t visible, size_t head_dim,
+                                   float* out) {
     std::fill(out, out + head_dim, 0.0f);
     for (size_t j = 0; j < visible; ++j) {
         const float weight = weights[j];
         const uint16_t* value = values + j * head_dim;
         for (size_t d = 0; d < head_dim; ++d) out[d] += weight * fp16_to_f32(value[d]);
     }
+}
+
+// weights[j] = exp(scores[j] - M_j), M_j the running maximum of scores[0..j]:
+// each key's weight relative to the maximum when it arrives.
+inline void online_softmax_weights(const float* scores, size_t visible, float* weights) {
+    float running_max = -INFINITY;
+    for (size_t j = 0; j < visible; ++j) weights[j] = running_max = std::max(running_max, scores[j]);
+    size_t j = 0;
+#if defined(EMBER_KERNELS_XSIMD)
+    for (; j + simd::float_lanes <= visible; j += simd::float_lanes)
+        simd::store(weights + j, xsimd::exp(simd::load(scores + j) - simd::load(weights + j)));
+#endif
+    for (; j < visible; ++j) weights[j] = std::exp(scores[j] - weights[j]);
+}
+
+// The f16 accumulator's pass over the values, given the scores and their
+// online weights: out = accumulator / S.
+inline void f16_accumulated_values_scalar(const float* scores, const float* weights, const uint16_t* values,
+                                          size_t visible, size_t head_dim, float* out) {
+    std::fill(out, out + head_dim, 0.0f);
+    float running_max = -INFINITY, sum = 0.0f;
+    for (size_t j = 0; j < visible; ++j) {
+        if (scores[j] > running_max) {  // a new maximum shrinks what came before (exp(-inf) = 0 at the first key)
+            const float shrink = std::exp(running_max - scores[j]);
+            running_max = scores[j];
+            for (size_t d = 0; d < head_dim; ++d) out[d] = round_to_f16(out[d] * shrink);
+            sum = std::fma(sum, shrink, weights[j]);
+        } else {
+            sum += weights[j];
+        }
+        const uint16_t* value = values + j * head_dim;
+        for (size_t d = 0; d < head_dim; ++d) out[d] = round_to_f16(std::fma(fp16_to_f32(value[d]), weights[j], out[d]));
+    }
+    const float inverse = sum == 0.0f ? 0.0f : 1.0f / sum;
+    for (size_t d = 0; d < head_dim; ++d) out[d] *= inverse;
 }
 
 #if defined(EMBER_KERNELS_AVX2)
@@ -58,6 +113,8 @@ struct vector_256 {
     static type load_halves(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static type fma(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }
     static type add(type a, type b) { return _mm256_add_ps(a, b); }
+    static type mul(type a, type b) { return _mm256_mul_ps(a, b); }
+    static type round_to_f16(type v) { return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
     static __m256 to_256(type v) { return v; }
 };
 
@@ -72,6 +129,8 @@ struct vector_512 {
     static type load_halves(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static type fma(type a, type b, type c) { return _mm512_fmadd_ps(a, b, c); }
     static type add(type a, type b) { return _mm512_add_ps(a, b); }
+    static type mul(type a, type b) { return _mm512_mul_ps(a, b); }
+    static type round_to_f16(type v) { return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
     static __m256 to_256(type v) { return _mm256_add_ps(_mm512_extractf32x8_ps(v, 0), _mm512_extractf32x8_ps(v, 1)); }
 };
 #endif
@@ -84,85 +143,113 @@ inline __m128 sums_of_4(__m256 a, __m256 b, __m256 c, __m256 d) {
 
 // head_dim = Chunks * V::lanes; the query lives in registers.
 template <class V, int Chunks>
-inline void scores_kernel(const float* query, const uint16_t* keys, size_t visible, float scale, float* scores) {
-    constexpr size_t head_dim = Chunks * V::lanes;
-    typename V::type q[Chunks];
-    for (int c = 0; c < Chunks; ++c) q[c] = V::load(query + c * V::lanes);
-    const __m128 scale_4 = _mm_set1_ps(scale);
-    size_t j = 0;
-    for (; j + 4 <= visible; j += 4) {
-        const uint16_t* k = keys + j * head_dim;
-        typename V::type a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
-        for (int c = 0; c < Chunks; ++c) {
-            a0 = V::fma(q[c], V::load_halves(k + c * V::lanes), a0);
-            a1 = V::fma(q[c], V::load_halves(k + head_dim + c * V::lanes), a1);
-            a2 = V::fma(q[c], V::load_halves(k + 2 * head_dim + c * V::lanes), a2);
-            a3 = V::fma(q[c], V::load_halves(k + 3 * head_dim + c * V::lanes), a3);
+struct scores_kernel {
+    static void run(const float* query, const uint16_t* keys, size_t visible, float scale, float* scores) {
+        constexpr size_t head_dim = Chunks * V::lanes;
+        typename V::type q[Chunks];
+        for (int c = 0; c < Chunks; ++c) q[c] = V::load(query + c * V::lanes);
+        const __m128 scale_4 = _mm_set1_ps(scale);
+        size_t j = 0;
+        for (; j + 4 <= visible; j += 4) {
+            const uint16_t* k = keys + j * head_dim;
+            typename V::type a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+            for (int c = 0; c < Chunks; ++c) {
+                a0 = V::fma(q[c], V::load_halves(k + c * V::lanes), a0);
+                a1 = V::fma(q[c], V::load_halves(k + head_dim + c * V::lanes), a1);
+                a2 = V::fma(q[c], V::load_halves(k + 2 * head_dim + c * V::lanes), a2);
+                a3 = V::fma(q[c], V::load_halves(k + 3 * head_dim + c * V::lanes), a3);
+            }
+            _mm_storeu_ps(scores + j,
+                          _mm_mul_ps(sums_of_4(V::to_256(a0), V::to_256(a1), V::to_256(a2), V::to_256(a3)), scale_4));
         }
-        _mm_storeu_ps(scores + j, _mm_mul_ps(sums_of_4(V::to_256(a0), V::to_256(a1), V::to_256(a2), V::to_256(a3)), scale_4));
+        for (; j < visible; ++j) {
+            const uint16_t* k = keys + j * head_dim;
+            typename V::type a = V::zero();
+            for (int c = 0; c < Chunks; ++c) a = V::fma(q[c], V::load_halves(k + c * V::lanes), a);
+            const __m256 folded = V::to_256(a);
+            scores[j] = _mm_cvtss_f32(sums_of_4(folded, folded, folded, folded)) * scale;
+        }
     }
-    for (; j < visible; ++j) {
-        const uint16_t* k = keys + j * head_dim;
-        typename V::type a = V::zero();
-        for (int c = 0; c < Chunks; ++c) a = V::fma(q[c], V::load_halves(k + c * V::lanes), a);
-        const __m256 folded = V::to_256(a);
-        scores[j] = _mm_cvtss_f32(sums_of_4(folded, folded, folded, folded)) * scale;
-    }
-}
+};
 
-// out = Σ_j weights[j] · v_j with the output in registers.
+// weighted_values_scalar with the output in registers.
 template <class V, int Chunks>
-inline void values_kernel(const float* weights, const uint16_t* values, size_t visible, float* out) {
-    constexpr size_t head_dim = Chunks * V::lanes;
-    // even and odd positions accumulate separately: two FMA chains per chunk
-    typename V::type even[Chunks], odd[Chunks];
-    for (int c = 0; c < Chunks; ++c) even[c] = odd[c] = V::zero();
-    size_t j = 0;
-    for (; j + 2 <= visible; j += 2) {
-        const typename V::type w0 = V::broadcast(weights[j]), w1 = V::broadcast(weights[j + 1]);
-        const uint16_t* v = values + j * head_dim;
-        for (int c = 0; c < Chunks; ++c) {
-            even[c] = V::fma(w0, V::load_halves(v + c * V::lanes), even[c]);
-            odd[c] = V::fma(w1, V::load_halves(v + head_dim + c * V::lanes), odd[c]);
+struct weighted_values_kernel {
+    static void run(const float* weights, const uint16_t* values, size_t visible, float* out) {
+        constexpr size_t head_dim = Chunks * V::lanes;
+        // even and odd positions accumulate separately: two FMA chains per chunk
+        typename V::type even[Chunks], odd[Chunks];
+        for (int c = 0; c < Chunks; ++c) even[c] = odd[c] = V::zero();
+        size_t j = 0;
+        for (; j + 2 <= visible; j += 2) {
+            const typename V::type w0 = V::broadcast(weights[j]), w1 = V::broadcast(weights[j + 1]);
+            const uint16_t* v = values + j * head_dim;
+            for (int c = 0; c < Chunks; ++c) {
+                even[c] = V::fma(w0, V::load_halves(v + c * V::lanes), even[c]);
+                odd[c] = V::fma(w1, V::load_halves(v + head_dim + c * V::lanes), odd[c]);
+            }
         }
+        if (j < visible) {
+            const typename V::type w = V::broadcast(weights[j]);
+            const uint16_t* v = values + j * head_dim;
+            for (int c = 0; c < Chunks; ++c) even[c] = V::fma(w, V::load_halves(v + c * V::lanes), even[c]);
+        }
+        for (int c = 0; c < Chunks; ++c) V::store(out + c * V::lanes, V::add(even[c], odd[c]));
     }
-    if (j < visible) {
-        const typename V::type w = V::broadcast(weights[j]);
-        const uint16_t* v = values + j * head_dim;
-        for (int c = 0; c < Chunks; ++c) even[c] = V::fma(w, V::load_halves(v + c * V::lanes), even[c]);
-    }
-    for (int c = 0; c < Chunks; ++c) V::store(out + c * V::lanes, V::add(even[c], odd[c]));
-}
+};
 
-template <class V>
-inline bool attention_scores(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
-                             float* scores) {
+// f16_accumulated_values_scalar with the accumulator in registers.
+template <class V, int Chunks>
+struct f16_accumulated_values_kernel {
+    static void run(const float* scores, const float* weights, const uint16_t* values, size_t visible, float* out) {
+        constexpr size_t head_dim = Chunks * V::lanes;
+        typename V::type accumulator[Chunks];
+        for (int c = 0; c < Chunks; ++c) accumulator[c] = V::zero();
+        float running_max = -INFINITY, sum = 0.0f;
+        for (size_t j = 0; j < visible; ++j) {
+            if (scores[j] > running_max) {
+                const float shrink = std::exp(running_max - scores[j]);
+                running_max = scores[j];
+                const typename V::type s = V::broadcast(shrink);
+                for (int c = 0; c < Chunks; ++c) accumulator[c] = V::round_to_f16(V::mul(accumulator[c], s));
+                sum = std::fma(sum, shrink, weights[j]);
+            } else {
+                sum += weights[j];
+            }
+            const typename V::type w = V::broadcast(weights[j]);
+            const uint16_t* v = values + j * head_dim;
+            for (int c = 0; c < Chunks; ++c)
+                accumulator[c] = V::round_to_f16(V::fma(V::load_halves(v + c * V::lanes), w, accumulator[c]));
+        }
+        const typename V::type inverse = V::broadcast(sum == 0.0f ? 0.0f : 1.0f / sum);
+        for (int c = 0; c < Chunks; ++c) V::store(out + c * V::lanes, V::mul(accumulator[c], inverse));
+    }
+};
+
+// Runs Kernel<V, head_dim / lanes> for the head sizes models use; false
+// (the caller falls back to scalar) for any other.
+template <class V, template <class, int> class Kernel, class... Args>
+inline bool for_head_dim(size_t head_dim, Args... args) {
     if (head_dim % V::lanes != 0) return false;
     switch (head_dim / V::lanes) {
-        case 1: scores_kernel<V, 1>(query, keys, visible, scale, scores); return true;
-        case 2: scores_kernel<V, 2>(query, keys, visible, scale, scores); return true;
-        case 4: scores_kernel<V, 4>(query, keys, visible, scale, scores); return true;
-        case 5: scores_kernel<V, 5>(query, keys, visible, scale, scores); return true;
-        case 6: scores_kernel<V, 6>(query, keys, visible, scale, scores); return true;
-        case 8: scores_kernel<V, 8>(query, keys, visible, scale, scores); return true;
-        case 16: scores_kernel<V, 16>(query, keys, visible, scale, scores); return true;
+        case 1: Kernel<V, 1>::run(args...); return true;
+        case 2: Kernel<V, 2>::run(args...); return true;
+        case 4: Kernel<V, 4>::run(args...); return true;
+        case 5: Kernel<V, 5>::run(args...); return true;
+        case 6: Kernel<V, 6>::run(args...); return true;
+        case 8: Kernel<V, 8>::run(args...); return true;
+        case 16: Kernel<V, 16>::run(args...); return true;
         default: return false;
     }
 }
 
-template <class V>
-inline bool attention_values(const float* weights, const uint16_t* values, size_t visible, size_t head_dim, float* out) {
-    if (head_dim % V::lanes != 0) return false;
-    switch (head_dim / V::lanes) {
-        case 1: values_kernel<V, 1>(weights, values, visible, out); return true;
-        case 2: values_kernel<V, 2>(weights, values, visible, out); return true;
-        case 4: values_kernel<V, 4>(weights, values, visible, out); return true;
-        case 5: values_kernel<V, 5>(weights, values, visible, out); return true;
-        case 6: values_kernel<V, 6>(weights, values, visible, out); return true;
-        case 8: values_kernel<V, 8>(weights, values, visible, out); return true;
-        case 16: values_kernel<V, 16>(weights, values, visible, out); return true;
-        default: return false;
-    }
+// The widest vector the target has, then AVX2, for this head size.
+template <template <class, int> class Kernel, class... Args>
+inline bool run_vectorised(size_t head_dim, Args... args) {
+#if defined(EMBER_KERNELS_AVX512)
+    if (for_head_dim<vector_512, Kernel>(head_dim, args...)) return true;
+#endif
+    return for_head_dim<vector_256, Kernel>(head_dim, args...);
 }
 
 }  // namespace x86
@@ -171,34 +258,46 @@ inline bool attention_values(const float* weights, const uint16_t* values, size_
 // scores[j] = scale · query · key_j for j < visible.
 inline void attention_scores(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
                              float* scores) {
-#if defined(EMBER_KERNELS_AVX512)
-    if (x86::attention_scores<x86::vector_512>(query, keys, visible, head_dim, scale, scores)) return;
-#endif
 #if defined(EMBER_KERNELS_AVX2)
-    if (x86::attention_scores<x86::vector_256>(query, keys, visible, head_dim, scale, scores)) return;
+    if (x86::run_vectorised<x86::scores_kernel>(head_dim, query, keys, visible, scale, scores)) return;
 #endif
     attention_scores_scalar(query, keys, visible, head_dim, scale, scores);
 }
 
-// out = Σ_j weights[j] · value_j over j < visible.
-inline void attention_values(const float* weights, const uint16_t* values, size_t visible, size_t head_dim, float* out) {
-#if defined(EMBER_KERNELS_AVX512)
-    if (x86::attention_values<x86::vector_512>(weights, values, visible, head_dim, out)) return;
-#endif
+// out = Σ_j weights[j] · value_j over j < visible, in f32.
+inline void weighted_values(const float* weights, const uint16_t* values, size_t visible, size_t head_dim, float* out) {
 #if defined(EMBER_KERNELS_AVX2)
-    if (x86::attention_values<x86::vector_256>(weights, values, visible, head_dim, out)) return;
+    if (x86::run_vectorised<x86::weighted_values_kernel>(head_dim, weights, values, visible, out)) return;
 #endif
-    attention_values_scalar(weights, values, visible, head_dim, out);
+    weighted_values_scalar(weights, values, visible, head_dim, out);
+}
+
+// The f16 accumulator's pass (see the top of the file).
+inline void f16_accumulated_values(const float* scores, const float* weights, const uint16_t* values, size_t visible,
+                                   size_t head_dim, float* out) {
+#if defined(EMBER_KERNELS_AVX2)
+    if (x86::run_vectorised<x86::f16_accumulated_values_kernel>(head_dim, scores, weights, values, visible, out)) return;
+#endif
+    f16_accumulated_values_scalar(scores, weights, values, visible, head_dim, out);
 }
 
 }  // namespace detail
 
-// scores: room for `visible` floats.
+// scratch: room for 2 · visible floats; out: head_dim floats.
 inline void attend(const float* query, const uint16_t* keys, const uint16_t* values, size_t visible, size_t head_dim,
-                   float scale, float* scores, float* out) {
-    detail::attention_scores(query, keys, visible, head_dim, scale, scores);
-    softmax(scores, visible);
-    detail::attention_values(scores, values, visible, head_dim, out);
+                   float scale, attention_rounding rounding, float* scratch, float* out) {
+    float* scores = scratch;
+    if (rounding == attention_rounding::f32) {
+        detail::attention_scores(query, keys, visible, head_dim, scale, scores);
+        softmax(scores, visible);
+        detail::weighted_values(scores, values, visible, head_dim, out);
+        return;
+    }
+    float* weights = scratch + visible;
+    for (size_t d = 0; d < head_dim; ++d) out[d] = detail::round_to_f16(query[d]);  // out holds the f16 query until the end
+    detail::attention_scores(out, keys, visible, head_dim, scale, scores);
+    detail::online_softmax_weights(scores, visible, weights);
+    detail::f16_accumulated_values(scores, weights, values, visible, head_dim, out);
 }
 
 // f32 -> f16 bit patterns (round to nearest even), e.g. keys and values

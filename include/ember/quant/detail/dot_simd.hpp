@@ -287,11 +287,13 @@ inline float dot_q2_k_q8_k(const void* weight_row, const void* activation, int64
     const auto* y = static_cast<const block_q8_k*>(activation);
     const __m256i three = _mm256_set1_epi8(3);
     __m256 acc = _mm256_setzero_ps();
-    float acc_mins = 0;
     for (int64_t b = 0; b < n / qk_k; ++b, x += 84, ++y) {
         const uint8_t* scales = x;
+        // the mins' lane sums enter the accumulator first, as the reference's
+        // do (its float rounding order, so results agree bit for bit)
         const __m256i mins_16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(load_128(scales), 4), _mm_set1_epi8(0x0F)));
-        const int sum_mins = horizontal_sum(_mm256_madd_epi16(load_256(y->bsums), mins_16));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(-y->d * load_half(x + 82)),
+                              _mm256_cvtepi32_ps(_mm256_madd_epi16(mins_16, load_256(y->bsums))), acc);
         __m256i sumi = _mm256_setzero_si256();
         const int8_t* q8 = y->qs;
         for (int half = 0; half < 2; ++half) {
@@ -304,9 +306,8 @@ inline float dot_q2_k_q8_k(const void* weight_row, const void* activation, int64
             }
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y->d * load_half(x + 80)), _mm256_cvtepi32_ps(sumi), acc);
-        acc_mins += y->d * load_half(x + 82) * static_cast<float>(sum_mins);
     }
-    return horizontal_sum(acc) - acc_mins;
+    return horizontal_sum(acc);
 }
 
 // Q3_K: value = u - 4 with u = 2-bit code | (high bit << 2) in 0..7, so
