@@ -36,9 +36,27 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace ember {
+
+namespace detail {
+// Scratch that costs address space, not memory, until it is used: new T[n]
+// leaves a trivial T uninitialised, and a large block comes from fresh pages
+// that become resident only when written (a std::vector would write every
+// element). A quantized model, say, never touches the f16-rounded inputs.
+template <class T>
+class untouched_buffer {
+public:
+    untouched_buffer() = default;
+    explicit untouched_buffer(size_t n) : data_(n ? new T[n] : nullptr) {}
+    T* data() const { return data_.get(); }
+
+private:
+    std::unique_ptr<T[]> data_;
+};
+}  // namespace detail
 
 // Per-thread tile buffers and the quantized-activation buffer, sized once
 // when a context is created: no allocation happens in a matmul.
@@ -61,7 +79,6 @@ public:
     float* tile(int thread) { return tiles_.data() + static_cast<size_t>(thread) * tile_rows * columns_; }
     // 8-byte aligned storage for n_tokens rows of quantized activations.
     uint8_t* activations() { return reinterpret_cast<uint8_t*>(activations_.data()); }
-    size_t activation_bytes() const { return activations_.size() * 8; }
     // Room for n_tokens input rows rounded to a lower precision, as floats.
     float* rounded_inputs() { return rounded_inputs_.data(); }
     // Room for up to 8 input rows as 16-bit patterns (bf16 decoding).
@@ -81,11 +98,11 @@ public:
 private:
     static size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
     size_t columns_ = 0, tokens_ = 0;
-    std::vector<float> tiles_;
-    std::vector<uint64_t> activations_;
-    std::vector<float> rounded_inputs_;
-    std::vector<uint16_t> rounded_16_;
-    std::vector<uint64_t> packed_activations_;
+    detail::untouched_buffer<float> tiles_;
+    detail::untouched_buffer<uint64_t> activations_;
+    detail::untouched_buffer<float> rounded_inputs_;
+    detail::untouched_buffer<uint16_t> rounded_16_;
+    detail::untouched_buffer<uint64_t> packed_activations_;
 };
 
 namespace detail {
