@@ -25,4 +25,10 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
             -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
         target_link_options(ember_program_flags INTERFACE -fsanitize=address,undefined)
     endif()
+    if(EMBER_SANITIZE_THREAD)
+        # -Wno-uninitialized: under TSan, GCC 12 reports the _mm512_undefined_ps
+        # pass-through in Eigen's AVX-512 transpose as uninitialized (false).
+        target_compile_options(ember_program_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -Wno-uninitialized)
+        target_link_options(ember_program_flags INTERFACE -fsanitize=thread)
+    endif()
 endif()
