@@ -6,20 +6,15 @@
 // but only the tokens not already in the KV cache are run.
 // Sampling options are `ember run`'s (llama.cpp's names); -n bounds each reply.
 // --no-thinking sets the template variable enable_thinking=false (Qwen 3).
+#include "generation_options.hpp"
 #include "prompt.hpp"
 
 #include <ember/runtime/chat.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <iostream>
-#include <random>
-#include <thread>
 
 namespace ember_cli {
 namespace {
@@ -29,41 +24,6 @@ const std::set<std::string> value_options = {
     "--top-p", "--min-p", "--typical", "--repeat-penalty", "--repeat-last-n", "--presence-penalty",
     "--frequency-penalty", "--seed", "-s"};
 const std::set<std::string> flag_options = {"--no-thinking", "--quiet"};
-
-struct number_parser {
-    const arguments& options;
-    std::string error;
-
-    double real(const char* name, double fallback) {
-        if (!options.has(name)) return fallback;
-        const std::string text = options.get(name);
-        char* end = nullptr;
-        errno = 0;
-        const double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value)) {
-            if (error.empty()) error = std::string("chat: ") + name + " expects a number, got '" + text + "'";
-            return fallback;
-        }
-        return value;
-    }
-    int64_t integer(std::initializer_list<const char*> names, int64_t fallback, int64_t low, int64_t high) {
-        for (const char* name : names) {
-            if (!options.has(name)) continue;
-            const std::string text = options.get(name);
-            char* end = nullptr;
-            errno = 0;
-            const long long value = std::strtoll(text.c_str(), &end, 10);
-            if (text.empty() || *end != '\0' || errno == ERANGE || value < low || value > high) {
-                if (error.empty())
-                    error = std::string("chat: ") + name + " expects an integer in [" + std::to_string(low) + ", " +
-                            std::to_string(high) + "], got '" + text + "'";
-                return fallback;
-            }
-            return value;
-        }
-        return fallback;
-    }
-};
 
 int run_chat(const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
@@ -75,43 +35,24 @@ int run_chat(const std::vector<std::string>& args) {
     const std::string path = options.get_any({"-m", "--model"});
     if (path.empty()) return fail("chat: missing -m MODEL");
 
-    number_parser parse{options, {}};
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const int64_t threads = parse.integer({"-t", "--threads"}, std::min(4u, cores), 1, 512);
-    const int64_t n_ctx = parse.integer({"-c", "--ctx-size"}, 0, 0, 1 << 20);
-    const int64_t max_tokens = parse.integer({"-n", "--n-predict"}, -1, -1, INT64_MAX);
-    ember::sampler_settings sampling;
-    sampling.temperature = static_cast<float>(parse.real("--temp", sampling.temperature));
-    sampling.top_k = static_cast<int32_t>(parse.integer({"--top-k"}, sampling.top_k, 0, INT32_MAX));
-    sampling.top_p = static_cast<float>(parse.real("--top-p", sampling.top_p));
-    sampling.min_p = static_cast<float>(parse.real("--min-p", sampling.min_p));
-    sampling.typical_p = static_cast<float>(parse.real("--typical", sampling.typical_p));
-    sampling.repeat_penalty = static_cast<float>(parse.real("--repeat-penalty", sampling.repeat_penalty));
+    number_parser parse{options, "chat", {}};
+    const generation_settings settings = parse_generation_settings(parse);
+    ember::sampler_settings sampling = settings.sampling;
     sampling.repeat_last_n = static_cast<int32_t>(parse.integer({"--repeat-last-n"}, sampling.repeat_last_n, 0, 1 << 20));
-    sampling.presence_penalty = static_cast<float>(parse.real("--presence-penalty", sampling.presence_penalty));
-    sampling.frequency_penalty = static_cast<float>(parse.real("--frequency-penalty", sampling.frequency_penalty));
-    const int64_t seed = parse.integer({"--seed", "-s"}, -1, -1, INT64_MAX);
     if (!parse.error.empty()) return fail(parse.error);
-    if (seed >= 0) {
-        sampling.seed = static_cast<uint64_t>(seed);
-    } else {  // no seed (or -1, as in llama.cpp): a fresh one each run
-        std::random_device device;
-        sampling.seed = (static_cast<uint64_t>(device()) << 32) ^ device() ^
-                        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    }
 
     const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path);
     if (!model) return 1;
     ember::chat_options chat;
     chat.generation.sampling = sampling.chain();
-    chat.generation.max_tokens = max_tokens;
+    chat.generation.max_tokens = settings.max_tokens;
     if (options.has("--no-thinking")) {
         chat.variables = ember::json::object();
         chat.variables.set("enable_thinking", false);
     }
     ember::context_params params;
-    params.n_ctx = static_cast<uint32_t>(n_ctx);
-    params.n_threads = static_cast<int>(threads);
+    params.n_ctx = settings.n_ctx;
+    params.n_threads = settings.threads;
     auto session = ember::chat_session::create(model, params, chat);
     if (!session) return fail("chat: " + session.error().message);
     if (options.has("--system")) session->add({"system", options.get("--system")});

@@ -241,11 +241,23 @@ inline float dot_q4_k_q8_k(const void* weight_row, const void* activation, int64
 // sub-blocks of 16 = sum_s scale_s * (q . y)_s - 32 * sum_s scale_s * bsum_s,
 // the correction coming from the activations' 16-sums. A 32-byte register
 // holds two sub-blocks, one per 128-bit half, so the scales go in per half.
+// One half (128 values) of a Q6_K block as four runs of 32 unsigned 6-bit
+// codes (value + 32): low 4 bits from ql, high 2 bits from qh.
+inline void q6_k_codes(const uint8_t* ql, __m256i qh, __m256i (&q)[4]) {
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(0x03);
+    const __m256i ql_0 = load_256(ql), ql_1 = load_256(ql + 32);
+    q[0] = _mm256_or_si256(_mm256_and_si256(ql_0, low_mask), _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(ql_1, low_mask),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_0, 4), low_mask),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_1, 4), low_mask),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4));
+}
+
 inline float dot_q6_k_q8_k(const void* weight_row, const void* activation, int64_t n) {
     const auto* x = static_cast<const uint8_t*>(weight_row);
     const auto* y = static_cast<const block_q8_k*>(activation);
-    const __m256i low_mask = _mm256_set1_epi8(0x0F);
-    const __m256i two_bits = _mm256_set1_epi8(0x03);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / qk_k; ++b, x += 210, ++y) {
         const auto* scales = reinterpret_cast<const int8_t*>(x + 192);
@@ -256,18 +268,8 @@ inline float dot_q6_k_q8_k(const void* weight_row, const void* activation, int64
         for (int half = 0; half < 2; ++half) {
             const uint8_t* ql = x + 64 * half;
             const __m256i qh = load_256(x + 128 + 32 * half);
-            const __m256i ql_0 = load_256(ql);
-            const __m256i ql_1 = load_256(ql + 32);
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(ql_0, low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(ql_1, low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_0, 4), low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_1, 4), low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4)),
-            };
+            __m256i q[4];
+            q6_k_codes(ql, qh, q);
             for (int k = 0; k < 4; ++k, q8 += 32) {
                 const int sub = 8 * half + 2 * k;
                 const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(scales[sub + 1]), _mm_set1_epi16(scales[sub]));

@@ -171,7 +171,6 @@ inline void gemv_q4_k(const uint8_t* weights, size_t stride, int64_t rows, const
 
 // Q6_K: codes 0..63 stand for q - 32: sum_s scale_s (q . y)_s - 32 sum_s scale_s bsum_s.
 inline float gemv_q6_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks) {
-    const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
     // sub-blocks 2k (low 128 bits) and 2k+1 (high 128 bits): dword indices into the scale pairs
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, x += 210, ++y) {
@@ -189,17 +188,9 @@ inline float gemv_q6_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks
         for (int half = 0; half < 2; ++half) {
             const uint8_t* ql = x + 64 * half;
             const __m256i qh = load_256(x + 128 + 32 * half);
-            const __m256i ql_0 = load_256(ql), ql_1 = load_256(ql + 32);
             const __m256i pairs = half == 0 ? pairs_low : pairs_high;
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(ql_0, low_mask), _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(ql_1, low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_0, 4), low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql_1, 4), low_mask),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4)),
-            };
+            __m256i q[4];
+            q6_k_codes(ql, qh, q);
             for (int k = 0; k < 4; ++k, q8 += 32) {
                 // run k covers sub-blocks 2k, 2k+1 of this half: scales (2k, 2k+1) into the two 128-bit halves
                 const __m256i scale = _mm256_permutevar8x32_epi32(pairs, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1));
