@@ -18,15 +18,11 @@ int32_t argmax(const float* values, size_t n) {
     return static_cast<int32_t>(std::max_element(values, values + n) - values);
 }
 
-// Gap between the best and second-best logit: how close a greedy choice was.
-float top2_margin(const float* values, size_t n) {
-    float best = -INFINITY, second = -INFINITY;
-    for (size_t i = 0; i < n; ++i) {
-        if (values[i] > best) { second = best; best = values[i]; }
-        else if (values[i] > second) second = values[i];
-    }
-    return best - second;
-}
+// Quantized models: shared/README asks greedy continuations to agree on
+// the first 4 tokens and any later split to be explained by a near-tie (the
+// reference's top-2 margin there is ~0.01). Ours: the logit of our choice
+// and of the reference's differ by at most this much where they part.
+constexpr float near_tie = 0.05f;
 
 // The model's own tokenizer, used as `ember logits` uses it (BOS per the
 // model, special tokens parsed), must give the reference's tokens exactly.
@@ -39,7 +35,7 @@ void check_tokens(const ember::model& model, const golden_case& entry) {
 struct model_expectation {
     const char* name;
     double rms_bound;
-    size_t greedy_must_match;  // tokens of the 24 that must agree
+    size_t greedy_must_match;  // tokens of the 24 that must agree (all on float models)
 };
 
 void check_decoder(const model_expectation& expectation) {
@@ -77,20 +73,19 @@ void check_decoder(const model_expectation& expectation) {
             const int32_t next = argmax(logits, n_vocab);
             if (next != entry.greedy[step] && !parted) {
                 parted = true;
+                // A split must be a near-tie: the reference's token scores
+                // within near_tie of ours in our logits.
+                const float gap = logits[next] - logits[entry.greedy[step]];
                 MESSAGE(expectation.name << ": greedy parts at step " << step << " (ours " << next << ", reference "
-                                         << entry.greedy[step] << ", our top-2 margin " << top2_margin(logits, n_vocab) << ")");
+                                         << entry.greedy[step] << ", " << gap << " apart in our logits)");
+                CHECK(gap <= near_tie);
             }
             if (!parted) ++agree;
             // follow the reference's path so later steps stay comparable
             REQUIRE((*context)->evaluate({entry.greedy[step]}));
         }
         greedy_agree_min = std::min(greedy_agree_min, agree);
-        // Float-weight models must agree on all 24 tokens. Quantized models
-        // part at near-ties (margins printed above): shared/README asks for
-        // the first 4, which ember does not yet reach on every file, so this
-        // is reported (WARN) rather than asserted — see tests/README.md.
-        if (expectation.greedy_must_match == 24) CHECK(agree == entry.greedy.size());
-        else WARN(agree >= std::min(expectation.greedy_must_match, entry.greedy.size()));
+        CHECK(agree >= std::min(expectation.greedy_must_match, entry.greedy.size()));
     }
     std::printf("| %-22s | %10.3e | %10.3e | %2zu/24 |\n", expectation.name, worst_max, worst_rms, greedy_agree_min);
 }

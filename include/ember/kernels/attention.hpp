@@ -6,26 +6,29 @@
 //   out = Σ_j softmax_j(q·k_j · scale) · v_j     for j < visible
 //
 // in one of the two roundings the reference (ggml's CPU flash attention)
-// uses, because its roundings are visible in the logits:
-//  - f16_accumulator (its per-row kernel, for batches of fewer than 64
-//    queries): the query is rounded to f16; the softmax runs online over the
-//    keys in order (running maximum M, running sum S); the weighted values
-//    accumulate in an f16 vector, rounded after every key and rescaled by
-//    exp(M_old - M_new) whenever a new maximum arrives.
-//  - f32 (its tiled kernel for batches of 64 or more, and its split-KV
-//    decode kernel for long caches): f32 query, scores, softmax and sums.
-// Choosing the wrong one moves logits by ~3e-4 of their rms on f32 models,
-// and on models with 8-bit activations those moves flip enough roundings to
-// put the logits ~1e-2 away from the reference's (measured).
+// uses for a query at a time, because its roundings are visible in the
+// logits:
+//  - f16_accumulator (its per-row kernel): the query is rounded to f16; each
+//    score is its f16 dot product (reference_f16_dot_scalar); the softmax
+//    runs online over the keys in order (running maximum M, running sum S,
+//    expf); the weighted values accumulate in an f16 vector, rounded after
+//    every key and rescaled by exp(M_old - M_new) whenever a new maximum
+//    arrives.
+//  - f32 (standing in for its split-KV decode kernel over long caches): f32
+//    query, scores, softmax and sums.
+// Batches of 64 or more queries go through attention_tiled.hpp instead.
+// Choosing the wrong rounding moves logits by ~3e-4 of their rms on f32
+// models, and on models with 8-bit activations those moves flip enough
+// roundings to put the logits ~1e-2 away from the reference's (measured).
 //
 // The x86 versions (AVX-512 or AVX2 + F16C, chosen at compile time) keep the
-// head's query and output in registers: scores take four keys at a time so
-// one horizontal reduction serves four keys; the f32 values stream once; the
-// f16 accumulation is a chain of FMA + f16 round trip per key, its
-// exponentials vectorised in a pass of their own.
+// head's query and output in registers: f32 scores take four keys at a time
+// so one horizontal reduction serves four keys; the f32 values stream once;
+// the f16 accumulation is a chain of FMA + f16 round trip per key.
 
 #include "ember/core/dtype.hpp"
 #include "ember/kernels/detail/float_dot.hpp"
+#include "ember/kernels/detail/reference_math.hpp"
 #include "ember/kernels/detail/simd.hpp"
 #include "ember/kernels/softmax.hpp"
 
@@ -53,6 +56,27 @@ inline void attention_scores_scalar(const float* query, const uint16_t* keys, si
     }
 }
 
+// The per-row kernel's score of one key: ggml_vec_dot_f16 of the f16 query
+// and the f16 key, which on AVX-512 sums 64-element steps in four 16-lane
+// FMA accumulators, folds them (0 + 2) + (1 + 3), reduces the 16 lanes as
+// _mm512_reduce_add_ps pairs them into a double, and adds the elements past
+// the last whole step one by one in double. (Measured: a plain FMA chain
+// over the four chunks instead flips 8-bit activations at some positions,
+// e.g. position 4 of "The capital of France is" on llama-qbase-q8_0.)
+inline float reference_f16_dot_scalar(const float* query, const uint16_t* key, size_t n) {
+    const size_t whole = n / 64 * 64;
+    float lanes[4][16] = {};
+    for (size_t i = 0; i < whole; i += 64)
+        for (size_t c = 0; c < 4; ++c)
+            for (size_t l = 0; l < 16; ++l)
+                lanes[c][l] = std::fma(fp16_to_f32(key[i + 16 * c + l]), query[i + 16 * c + l], lanes[c][l]);
+    float folded[16];
+    for (size_t l = 0; l < 16; ++l) folded[l] = (lanes[0][l] + lanes[2][l]) + (lanes[1][l] + lanes[3][l]);
+    double sum = sum_of_16(folded);
+    for (size_t i = whole; i < n; ++i) sum += static_cast<double>(fp16_to_f32(key[i]) * query[i]);
+    return static_cast<float>(sum);
+}
+
 // out = Σ_j weights[j] · v_j in f32.
 inline void weighted_values_scalar(const float* weights, const uint16_t* values, size_t visible, size_t head_dim,
                                    float* out) {
@@ -65,16 +89,15 @@ inline void weighted_values_scalar(const float* weights, const uint16_t* values,
 }
 
 // weights[j] = exp(scores[j] - M_j), M_j the running maximum of scores[0..j]:
-// each key's weight relative to the maximum when it arrives.
+// each key's weight relative to the maximum when it arrives. The C
+// library's expf, as the reference calls it (a vectorised exp differs from
+// it in the last bit now and then, and that shows).
 inline void online_softmax_weights(const float* scores, size_t visible, float* weights) {
     float running_max = -INFINITY;
-    for (size_t j = 0; j < visible; ++j) weights[j] = running_max = std::max(running_max, scores[j]);
-    size_t j = 0;
-#if defined(EMBER_KERNELS_XSIMD)
-    for (; j + simd::float_lanes <= visible; j += simd::float_lanes)
-        simd::store(weights + j, xsimd::exp(simd::load(scores + j) - simd::load(weights + j)));
-#endif
-    for (; j < visible; ++j) weights[j] = std::exp(scores[j] - weights[j]);
+    for (size_t j = 0; j < visible; ++j) {
+        running_max = std::max(running_max, scores[j]);
+        weights[j] = std::exp(scores[j] - running_max);
+    }
 }
 
 // The f16 accumulator's pass over the values, given the scores and their
@@ -272,6 +295,26 @@ inline void weighted_values(const float* weights, const uint16_t* values, size_t
     weighted_values_scalar(weights, values, visible, head_dim, out);
 }
 
+// scores[j] = scale · reference_f16_dot(query, key_j): query f16-rounded.
+inline void reference_f16_scores(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
+                                 float* scores) {
+#if defined(EMBER_KERNELS_AVX512)
+    const size_t whole = head_dim / 64 * 64;
+    for (size_t j = 0; j < visible; ++j) {
+        const uint16_t* key = keys + j * head_dim;
+        __m512 lanes[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (size_t i = 0; i < whole; i += 64)
+            for (int c = 0; c < 4; ++c)
+                lanes[c] = _mm512_fmadd_ps(x86::vector_512::load_halves(key + i + 16 * c), _mm512_loadu_ps(query + i + 16 * c), lanes[c]);
+        double sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(lanes[0], lanes[2]), _mm512_add_ps(lanes[1], lanes[3])));
+        for (size_t i = whole; i < head_dim; ++i) sum += static_cast<double>(fp16_to_f32(key[i]) * query[i]);
+        scores[j] = static_cast<float>(sum) * scale;
+    }
+#else
+    for (size_t j = 0; j < visible; ++j) scores[j] = reference_f16_dot_scalar(query, keys + j * head_dim, head_dim) * scale;
+#endif
+}
+
 // The f16 accumulator's pass (see the top of the file).
 inline void f16_accumulated_values(const float* scores, const float* weights, const uint16_t* values, size_t visible,
                                    size_t head_dim, float* out) {
@@ -295,7 +338,7 @@ inline void attend(const float* query, const uint16_t* keys, const uint16_t* val
     }
     float* weights = scratch + visible;
     for (size_t d = 0; d < head_dim; ++d) out[d] = detail::round_to_f16(query[d]);  // out holds the f16 query until the end
-    detail::attention_scores(out, keys, visible, head_dim, scale, scores);
+    detail::reference_f16_scores(out, keys, visible, head_dim, scale, scores);
     detail::online_softmax_weights(scores, visible, weights);
     detail::f16_accumulated_values(scores, weights, values, visible, head_dim, out);
 }

@@ -6,11 +6,11 @@
 
 namespace ember {
 
-// RMSNorm: y = x / sqrt(mean(x²) + eps) · weight. The sum is accumulated in
-// double, as ggml does, so long rows lose no precision.
+// RMSNorm: y = x / sqrt(mean(x²) + eps) · weight. As ggml does it: each
+// square rounded to float, the sum accumulated in double.
 inline void rms_norm(const float* x, const float* weight, float eps, size_t n, float* y) {
     double sum_squares = 0.0;
-    for (size_t i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i]) * x[i];
+    for (size_t i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i] * x[i]);
     const float scale = 1.0f / std::sqrt(static_cast<float>(sum_squares / static_cast<double>(n)) + eps);
     for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }

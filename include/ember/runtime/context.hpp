@@ -13,6 +13,7 @@
 #include "ember/error.hpp"
 #include "ember/kernels/activation.hpp"
 #include "ember/kernels/attention.hpp"
+#include "ember/kernels/attention_tiled.hpp"
 #include "ember/kernels/matmul.hpp"
 #include "ember/kernels/norm.hpp"
 #include "ember/kernels/rope.hpp"
@@ -102,7 +103,10 @@ private:
     std::vector<uint16_t> k_cache_, v_cache_;
     // Scratch for one batch of n_batch tokens (row per token).
     std::vector<float> x_, normed_, q_, k_, v_, attended_, ffn_gate_, ffn_up_;
-    std::vector<float> scores_;      // per thread: attend's scratch, 2 · n_ctx floats
+    size_t attention_scratch_floats() const {
+        return std::max(2 * n_ctx_, attend_tiled_scratch_floats(model_->config().head_dim));
+    }
+    std::vector<float> scores_;      // per thread: attend's (2 · n_ctx floats) or attend_tiled's scratch
     std::vector<float> rope_table_;  // per batch position: rope_dim cos/sin values
     std::vector<float> hidden_, logits_;
     size_t n_hidden_rows_ = 0, n_logit_rows_ = 0;
@@ -110,18 +114,19 @@ private:
 
 // ---------------------------------------------------------------------------
 
-// The rounding the reference's attention kernel has for a batch of n
-// queries (ggml's CPU flash attention, on the AVX-512 machine the goldens
-// come from): its tiled kernel, all f32, takes batches of 64 or more when
-// head_dim is a multiple of 16 (the f32 vector width); its split-KV decode
-// kernel, also f32, takes a single query over 512 or more keys (it counts
-// the cache's padded length; ember counts visible keys); its per-row kernel,
-// with the f16 accumulator, takes everything else. Matching it keeps
-// ember's logits on the reference's, not just near them (tests/README.md).
-inline attention_rounding reference_attention_rounding(size_t n_queries, size_t visible, size_t head_dim) {
-    if (n_queries >= 64 && head_dim % 16 == 0) return attention_rounding::f32;
-    if (n_queries == 1 && visible >= 512) return attention_rounding::f32;
-    return attention_rounding::f16_accumulator;
+// The attention kernel the reference (ggml's CPU flash attention, on the
+// AVX-512 machine the goldens come from) uses for a batch of n queries, as
+// its roundings are visible in the logits (tests/README.md):
+//  - its tiled kernel (attend_tiled) for batches of 64 or more when head_dim
+//    is a multiple of 16 (the f32 vector width);
+//  - its split-KV decode kernel, all f32, for a single query over 512 or more
+//    keys (it counts the cache's padded length; ember counts visible keys);
+//  - its per-row kernel, with the f16 accumulator, for everything else.
+inline bool reference_uses_tiled_attention(size_t n_queries, size_t head_dim) {
+    return n_queries >= attention_tile && head_dim % 16 == 0;
+}
+inline attention_rounding reference_attention_rounding(size_t n_queries, size_t visible) {
+    return n_queries == 1 && visible >= 512 ? attention_rounding::f32 : attention_rounding::f16_accumulator;
 }
 
 inline result<std::unique_ptr<context>> context::create(std::shared_ptr<const ember::model> model, context_params params) {
@@ -159,7 +164,7 @@ inline context::context(std::shared_ptr<const ember::model> model, size_t n_ctx,
     ffn_gate_.assign(n_batch * c.n_ff, 0.0f);
     // ffn_up_ also holds gpt2's fused q|k|v projection
     ffn_up_.assign(n_batch * std::max<size_t>(c.n_ff, c.q_width() + 2 * c.kv_width()), 0.0f);
-    scores_.assign(static_cast<size_t>(n_threads) * 2 * n_ctx, 0.0f);
+    scores_.assign(static_cast<size_t>(n_threads) * attention_scratch_floats(), 0.0f);
     rope_table_.assign(n_batch * c.rope_dim, 0.0f);
     hidden_.assign(n_batch * c.n_embd, 0.0f);
     logits_.assign(c.n_vocab, 0.0f);  // one row; grown only when all positions are asked for
@@ -315,14 +320,23 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
     // heads share kv head h / (n_head / n_head_kv).
     const size_t group = config.n_head / config.n_head_kv;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    const bool tiled = reference_uses_tiled_attention(n, head_dim);
     pool_.parallel_for(config.n_head, [&](size_t h, int thread) {
         const uint16_t* keys = key_cache(layer_index, h / group);
         const uint16_t* values = value_cache(layer_index, h / group);
-        float* scratch = scores_.data() + static_cast<size_t>(thread) * 2 * n_ctx_;
+        float* scratch = scores_.data() + static_cast<size_t>(thread) * attention_scratch_floats();
+        const float* queries = q_.data() + h * head_dim;
+        float* out = attended_.data() + h * head_dim;
+        const size_t first_visible = config.causal ? n_past_ + 1 : n_past_ + n;
+        const size_t visible_step = config.causal ? 1 : 0;
+        if (tiled) {
+            attend_tiled(queries, q_width, n, first_visible, visible_step, keys, values, head_dim, scale, scratch, out, q_width);
+            return;
+        }
         for (size_t t = 0; t < n; ++t) {
-            const size_t visible = config.causal ? n_past_ + t + 1 : n_past_ + n;
-            attend(q_.data() + t * q_width + h * head_dim, keys, values, visible, head_dim, scale,
-                   reference_attention_rounding(n, visible, head_dim), scratch, attended_.data() + t * q_width + h * head_dim);
+            const size_t visible = first_visible + t * visible_step;
+            attend(queries + t * q_width, keys, values, visible, head_dim, scale, reference_attention_rounding(n, visible),
+                   scratch, out + t * q_width);
         }
     });
 

@@ -23,9 +23,17 @@
 //   Q6_K              groups of 16, u = q - 32 + 128                 scale d·sc
 //   Q4_K              groups of 32, u = q                            scale d·sc, offset -dmin·m
 // and Σ u·a is exact in int32; the +128 comes back out through the
-// activations' group sums: Σ w·a = Σ u·a - 128 Σ a. The group scales are
-// exact in f32 (an fp16 times a small integer), so results differ from the
-// reference's (and vec_dot's) only by the order of float additions.
+// activations' group sums: Σ w·a = Σ u·a - 128 Σ a. Each lane (row) sums its
+// blocks in order, so for the legacy formats the float steps can be the
+// reference's own: its generic dot products round the block's scale product
+// and the running sum separately (block_scaling), and ember does the same —
+// bit for bit the scalar dot products, at one extra multiply per block and
+// token. (An FMA instead changes the last bit of some rows; with 8-bit
+// activations that flips a code in the next layer, and measured, greedy
+// continuations of the q5_0 model then parted from the reference's after 3
+// tokens instead of none in 24.) The k-quants keep an FMA: the reference's
+// own sums for them run in 8 partial lanes, an order no row-per-lane kernel
+// shares.
 //
 // Activations are packed once per matmul (gemm_pack_activation): per token
 // and group, the int8 quants, the float scale and either the int32
@@ -42,17 +50,24 @@
 
 namespace ember::detail {
 
+// How a group's integer sum s meets the weight scale dx and the activation
+// scale dy: the reference's generic code computes s·(dx·dy) (Q8_0, Q5_0) or
+// (s·dx)·dy (Q4_0), each product rounded, then adds it to the running sum.
+enum class block_scaling { fused, sum_times_product, left_to_right };
+
 struct gemm_format {
     int group = 0;         // elements per scale
     bool offset = false;   // a per-group float offset (Q4_K's min), else the -128·Σa correction
     dtype activation = dtype::f32;
+    block_scaling scaling = block_scaling::fused;
 };
 
 inline gemm_format gemm_format_of(dtype weight_type) {
     switch (weight_type) {
-        case dtype::q8_0: case dtype::q4_0: case dtype::q5_0: return {32, false, dtype::q8_0};
-        case dtype::q6_k: return {16, false, dtype::q8_k};
-        case dtype::q4_k: return {32, true, dtype::q8_k};
+        case dtype::q8_0: case dtype::q5_0: return {32, false, dtype::q8_0, block_scaling::sum_times_product};
+        case dtype::q4_0: return {32, false, dtype::q8_0, block_scaling::left_to_right};
+        case dtype::q6_k: return {16, false, dtype::q8_k, block_scaling::fused};
+        case dtype::q4_k: return {32, true, dtype::q8_k, block_scaling::fused};
         default: return {};
     }
 }
@@ -248,10 +263,29 @@ inline void repack_rows(dtype type, const uint8_t* rows, size_t stride, int vali
     for (int j = 0; j < valid; ++j) row_scales(type, rows + static_cast<size_t>(j) * stride, n, j, scales, offsets);
 }
 
+// Keeps the compiler from fusing a product into the following sum (GCC
+// contracts intrinsics' mul + add into an FMA, which rounds once where the
+// reference rounds twice).
+inline __m512 unfused(__m512 v) {
+#if defined(__GNUC__)
+    __asm__("" : "+v"(v));
+#endif
+    return v;
+}
+
+// acc + the group's contribution s·dx·dy, rounded as `Scaling` says.
+template <block_scaling Scaling>
+inline __m512 add_group(__m512 acc, __m512i sum, __m512 dx, __m512 dy) {
+    const __m512 s = _mm512_cvtepi32_ps(sum);
+    if (Scaling == block_scaling::fused) return _mm512_fmadd_ps(s, _mm512_mul_ps(dx, dy), acc);
+    if (Scaling == block_scaling::sum_times_product) return _mm512_add_ps(acc, unfused(_mm512_mul_ps(s, _mm512_mul_ps(dx, dy))));
+    return _mm512_add_ps(acc, unfused(_mm512_mul_ps(_mm512_mul_ps(s, dx), dy)));
+}
+
 // 16 packed rows x T tokens over all groups. The k loop runs outside the
 // token loop so the T accumulations interleave (vpdpbusd's latency hides
 // behind the other tokens').
-template <int Group, bool Offset, int T>
+template <int Group, bool Offset, block_scaling Scaling, int T>
 inline void gemm_kernel(const uint8_t* packed, const float* scales, const float* offsets, const uint8_t* activations,
                         size_t activation_stride, int64_t n, int valid, float* out, size_t out_stride) {
     constexpr int k_steps = Group / 4;
@@ -273,7 +307,7 @@ inline void gemm_kernel(const uint8_t* packed, const float* scales, const float*
         const __m512 scale = _mm512_loadu_ps(scales);
         for (int t = 0; t < T; ++t) {
             const __m512 dy = _mm512_set1_ps(load_f32(token[t] + Group));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, dy), acc[t]);
+            acc[t] = add_group<Scaling>(acc[t], sum[t], scale, dy);
             if (Offset) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(offsets), _mm512_set1_ps(load_f32(token[t] + Group + 4)), acc[t]);
             token[t] += record;
         }
@@ -282,24 +316,24 @@ inline void gemm_kernel(const uint8_t* packed, const float* scales, const float*
     for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(out + static_cast<size_t>(t) * out_stride, mask, acc[t]);
 }
 
-template <int Group, bool Offset>
+template <int Group, bool Offset, block_scaling Scaling>
 inline void gemm_tokens(const uint8_t* packed, const float* scales, const float* offsets, const uint8_t* activations,
                         size_t activation_stride, int64_t tokens, int64_t n, int valid, float* out, size_t out_stride) {
     constexpr int T = 8;
     int64_t t = 0;
     for (; t + T <= tokens; t += T)
-        gemm_kernel<Group, Offset, T>(packed, scales, offsets, activations + static_cast<size_t>(t) * activation_stride,
+        gemm_kernel<Group, Offset, Scaling, T>(packed, scales, offsets, activations + static_cast<size_t>(t) * activation_stride,
                                       activation_stride, n, valid, out + static_cast<size_t>(t) * out_stride, out_stride);
     const uint8_t* a = activations + static_cast<size_t>(t) * activation_stride;
     float* o = out + static_cast<size_t>(t) * out_stride;
     switch (tokens - t) {
-        case 7: gemm_kernel<Group, Offset, 7>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 6: gemm_kernel<Group, Offset, 6>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 5: gemm_kernel<Group, Offset, 5>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 4: gemm_kernel<Group, Offset, 4>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 3: gemm_kernel<Group, Offset, 3>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 2: gemm_kernel<Group, Offset, 2>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
-        case 1: gemm_kernel<Group, Offset, 1>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 7: gemm_kernel<Group, Offset, Scaling, 7>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 6: gemm_kernel<Group, Offset, Scaling, 6>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 5: gemm_kernel<Group, Offset, Scaling, 5>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 4: gemm_kernel<Group, Offset, Scaling, 4>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 3: gemm_kernel<Group, Offset, Scaling, 3>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 2: gemm_kernel<Group, Offset, Scaling, 2>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
+        case 1: gemm_kernel<Group, Offset, Scaling, 1>(packed, scales, offsets, a, activation_stride, n, valid, o, out_stride); break;
         default: break;
     }
 }
@@ -323,10 +357,12 @@ inline void gemm_repacked(dtype type, const uint8_t* weights, size_t weight_stri
     for (int64_t first = 0; first < rows; first += gemm_rows) {
         const int valid = static_cast<int>(rows - first < gemm_rows ? rows - first : gemm_rows);
         x86::repack_rows(type, weights + static_cast<size_t>(first) * weight_stride, weight_stride, valid, n, packed, scales, offsets);
-        float* o = out + first;
-        if (format.group == 16) x86::gemm_tokens<16, false>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
-        else if (format.offset) x86::gemm_tokens<32, true>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
-        else x86::gemm_tokens<32, false>(packed, scales, offsets, activations, activation_stride, tokens, n, valid, o, out_stride);
+        const auto multiply = format.group == 16 ? x86::gemm_tokens<16, false, block_scaling::fused>
+                              : format.offset ? x86::gemm_tokens<32, true, block_scaling::fused>
+                              : format.scaling == block_scaling::left_to_right
+                                  ? x86::gemm_tokens<32, false, block_scaling::left_to_right>
+                                  : x86::gemm_tokens<32, false, block_scaling::sum_times_product>;
+        multiply(packed, scales, offsets, activations, activation_stride, tokens, n, valid, out + first, out_stride);
     }
 }
 
