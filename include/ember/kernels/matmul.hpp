@@ -135,6 +135,27 @@ inline size_t rows_per_chunk(size_t rows, size_t row_bytes, size_t n_tokens, int
     return (std::max<size_t>(chunk, 1) + 15) / 16 * 16;
 }
 
+// Decoding's chunks of one weight: full-size chunks, then the last
+// threads × chunk rows in quarter-size pieces, so the threads finish a
+// matmul together instead of one idling while another streams a whole last
+// chunk (a decode step is ~100 such matmuls).
+struct decode_chunks {
+    size_t rows = 0, chunk = 1, small = 4, head_rows = 0;
+
+    decode_chunks() = default;
+    decode_chunks(size_t rows_, size_t chunk_, int n_threads) : rows(rows_), chunk(chunk_) {
+        small = std::max<size_t>(4, round_up_4(chunk / 4));
+        const size_t tail = std::min(rows, static_cast<size_t>(n_threads) * chunk);
+        head_rows = (rows - tail) / chunk * chunk;
+    }
+    size_t count() const { return head_rows / chunk + (rows - head_rows + small - 1) / small; }
+    size_t first(size_t task) const {
+        const size_t head_chunks = head_rows / chunk;
+        return task < head_chunks ? task * chunk : head_rows + (task - head_chunks) * small;
+    }
+    size_t last(size_t task) const { return std::min(rows, first(task) + (task < head_rows / chunk ? chunk : small)); }
+};
+
 // Runs body(first_row, last_row, thread) over chunks of rows.
 template <class Body>
 inline void for_row_chunks(thread_pool& pool, size_t rows, size_t chunk, const Body& body) {
@@ -374,8 +395,9 @@ inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, f
                    thread_pool& pool, matmul_scratch& scratch) {
     if (n_tokens == 1 && detail::decodable(weight.type)) {
         const detail::decode_rows job = detail::prepare_decode(weight, x, out, scratch);
-        const size_t chunk = detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size());
-        detail::for_row_chunks(pool, weight.rows(), chunk, [&](size_t first, size_t last, int) { job(first, last); });
+        const detail::decode_chunks chunks(weight.rows(), detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size()),
+                                           pool.size());
+        pool.parallel_for(chunks.count(), [&](size_t task, int) { job(chunks.first(task), chunks.last(task)); });
         return;
     }
     if (has_vec_dot(weight.type)) {
@@ -420,7 +442,8 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
         return;
     }
     detail::decode_rows jobs[max_targets];
-    size_t chunk[max_targets], first_task[max_targets + 1];
+    detail::decode_chunks chunks[max_targets];
+    size_t first_task[max_targets + 1];
     jobs[0] = detail::prepare_decode(*targets[0].weight, x, targets[0].out, scratch);
     first_task[0] = 0;
     for (size_t i = 0; i < count; ++i) {
@@ -433,14 +456,15 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
             jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_function_of(weight.type, packed) : nullptr;
             jobs[i].dot = has_vec_dot(weight.type) && !jobs[i].gemv ? vec_dot_function_of(weight.type) : nullptr;
         }
-        chunk[i] = detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size());
-        first_task[i + 1] = first_task[i] + (weight.rows() + chunk[i] - 1) / chunk[i];
+        // only the last weight's end is where threads wait for each other
+        chunks[i] = detail::decode_chunks(weight.rows(), detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size()),
+                                          i + 1 == count ? pool.size() : 0);
+        first_task[i + 1] = first_task[i] + chunks[i].count();
     }
     pool.parallel_for(first_task[count], [&](size_t task, int) {
         size_t i = 0;
         while (task >= first_task[i + 1]) ++i;
-        const size_t first = (task - first_task[i]) * chunk[i];
-        jobs[i](first, std::min<size_t>(jobs[i].weight->rows(), first + chunk[i]));
+        jobs[i](chunks[i].first(task - first_task[i]), chunks[i].last(task - first_task[i]));
     });
 }
 
