@@ -3,9 +3,9 @@
 // rounds it: ggml's CPU backend takes such micro-batches (when head_dim is a
 // multiple of 16) through its tiled flash-attention kernel, whose every
 // rounding step is visible in the logits of models with 8-bit activations
-// (measured on llama-qbase-q5_0, 74-token prompt: attention with ember's
-// per-query f32 kernel put every position but the first ~1e-2 (rms) away
-// from the reference's logits; with this one they agree to ~1e-6).
+// (measured on llama-qbase-q5_0, 74-token prompt: with ember's per-query f32
+// kernel 73 of the 74 positions' logits were ~1e-2 (rms) from the
+// reference's; with this one and the other roundings of tests/README.md, 4).
 //
 // Per query, over the keys it sees, 64 at a time (tiles start at cache
 // positions 0, 64, 128, ...):
@@ -25,6 +25,7 @@
 #include "ember/core/dtype.hpp"
 #include "ember/kernels/detail/float_dot.hpp"
 #include "ember/kernels/detail/reference_math.hpp"
+#include "ember/quant/dequantize.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -106,11 +107,20 @@ inline double exponentials(float* weights, float max) {
     return sum;
 }
 
+// Up to eight 16-lane chunks of the head at a time: their FMA chains are
+// independent, so they interleave instead of waiting on each other's latency.
 inline void accumulate(const float* weights, const float* values, size_t valid, size_t head_dim, float* accumulator) {
-    for (size_t c = 0; c < head_dim; c += 16) {
-        __m512 a = _mm512_loadu_ps(accumulator + c);
-        for (size_t j = 0; j < valid; ++j) a = _mm512_fmadd_ps(_mm512_loadu_ps(values + j * head_dim + c), _mm512_set1_ps(weights[j]), a);
-        _mm512_storeu_ps(accumulator + c, a);
+    for (size_t first = 0; first < head_dim; first += 128) {
+        const size_t chunks = std::min<size_t>(8, (head_dim - first) / 16);
+        __m512 a[8];
+        for (size_t c = 0; c < 8; ++c) a[c] = c < chunks ? _mm512_loadu_ps(accumulator + first + 16 * c) : _mm512_setzero_ps();
+        for (size_t j = 0; j < valid; ++j) {
+            const __m512 w = _mm512_set1_ps(weights[j]);
+            const float* v = values + j * head_dim + first;
+            for (size_t c = 0; c < 8; ++c)
+                if (c < chunks) a[c] = _mm512_fmadd_ps(_mm512_loadu_ps(v + 16 * c), w, a[c]);
+        }
+        for (size_t c = 0; c < chunks; ++c) _mm512_storeu_ps(accumulator + first + 16 * c, a[c]);
     }
 }
 #else
@@ -142,6 +152,7 @@ inline void attend_tiled(const float* queries, size_t query_stride, size_t n_que
     float* running_max = weights + tile;
     float* running_sum = running_max + tile;
     float* accumulators = running_sum + tile;   // [tile][head_dim]
+    const dequantize_function to_floats = dequantize_function_of(dtype::f16);  // F16C where the target has it
     for (size_t block = 0; block < n_queries; block += tile) {
         const size_t rows = std::min(tile, n_queries - block);
         std::fill(running_max, running_max + rows, -INFINITY);
@@ -150,11 +161,13 @@ inline void attend_tiled(const float* queries, size_t query_stride, size_t n_que
         const size_t block_visible = first_visible + (block + rows - 1) * visible_step;  // the most any row sees
         for (size_t start = 0; start < block_visible; start += tile) {
             const size_t in_tile = std::min(tile, block_visible - start);
+            // values as f32 rows; keys converted the same way (through the
+            // values' rows past the tile's end, free until then), then transposed
+            const int64_t tile_elements = static_cast<int64_t>(in_tile * head_dim);
+            to_floats(keys + start * head_dim, tile_values, tile_elements);
             for (size_t j = 0; j < tile; ++j)
-                for (size_t d = 0; d < head_dim; ++d)
-                    keys_t[d * tile + j] = j < in_tile ? fp16_to_f32(keys[(start + j) * head_dim + d]) : 0.0f;
-            for (size_t j = 0; j < in_tile; ++j)
-                for (size_t d = 0; d < head_dim; ++d) tile_values[j * head_dim + d] = fp16_to_f32(values[(start + j) * head_dim + d]);
+                for (size_t d = 0; d < head_dim; ++d) keys_t[d * tile + j] = j < in_tile ? tile_values[j * head_dim + d] : 0.0f;
+            to_floats(values + start * head_dim, tile_values, tile_elements);
             for (size_t r = 0; r < rows; ++r) {
                 const size_t visible = first_visible + (block + r) * visible_step;
                 if (visible <= start) continue;  // this row sees none of the tile
