@@ -17,23 +17,14 @@
 #include <random>
 #include <vector>
 
+#include "random_values.hpp"
+
 namespace {
 
+using ember_test::random_floats;
+using ember_test::random_halves;
+
 using ember::dtype;
-
-std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale = 1.0f) {
-    std::normal_distribution<float> normal(0.0f, scale);
-    std::vector<float> values(n);
-    for (float& v : values) v = normal(rng);
-    return values;
-}
-
-std::vector<uint16_t> random_halves(size_t n, std::mt19937& rng, float scale = 1.0f) {
-    std::vector<uint16_t> halves(n);
-    const auto values = random_floats(n, rng, scale);
-    for (size_t i = 0; i < n; ++i) halves[i] = ember::f32_to_fp16(values[i]);
-    return halves;
-}
 
 // |a - b| within a relative tolerance of the sum of the terms' magnitudes.
 bool close(double actual, double expected, double magnitude, double relative = 1e-5) {

@@ -310,6 +310,28 @@ inline void reference_f16_scores(const float* query, const uint16_t* keys, size_
         for (size_t i = whole; i < head_dim; ++i) sum += static_cast<double>(fp16_to_f32(key[i]) * query[i]);
         scores[j] = static_cast<float>(sum) * scale;
     }
+#elif defined(EMBER_KERNELS_AVX2)
+    // the same sixteen lanes as two halves: lanes[c][0] holds 0-7, lanes[c][1] holds 8-15
+    const size_t whole = head_dim / 64 * 64;
+    for (size_t j = 0; j < visible; ++j) {
+        const uint16_t* key = keys + j * head_dim;
+        __m256 lanes[4][2] = {};
+        for (size_t i = 0; i < whole; i += 64)
+            for (int c = 0; c < 4; ++c)
+                for (int h = 0; h < 2; ++h)
+                    lanes[c][h] = _mm256_fmadd_ps(x86::vector_256::load_halves(key + i + 16 * c + 8 * h),
+                                                  _mm256_loadu_ps(query + i + 16 * c + 8 * h), lanes[c][h]);
+        __m256 folded[2];
+        for (int h = 0; h < 2; ++h)
+            folded[h] = _mm256_add_ps(_mm256_add_ps(lanes[0][h], lanes[2][h]), _mm256_add_ps(lanes[1][h], lanes[3][h]));
+        // sum_of_16: eighths (i + 8), quarters (i + 4), then (0 + 2) + (1 + 3)
+        const __m256 eighths = _mm256_add_ps(folded[1], folded[0]);
+        const __m128 quarters = _mm_add_ps(_mm256_extractf128_ps(eighths, 1), _mm256_castps256_ps128(eighths));
+        const __m128 pairs = _mm_add_ps(quarters, _mm_movehl_ps(quarters, quarters));
+        double sum = _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
+        for (size_t i = whole; i < head_dim; ++i) sum += static_cast<double>(fp16_to_f32(key[i]) * query[i]);
+        scores[j] = static_cast<float>(sum) * scale;
+    }
 #else
     for (size_t j = 0; j < visible; ++j) scores[j] = reference_f16_dot_scalar(query, keys + j * head_dim, head_dim) * scale;
 #endif

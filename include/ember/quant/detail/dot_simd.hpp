@@ -237,10 +237,6 @@ inline float dot_q4_k_q8_k(const void* weight_row, const void* activation, int64
     return horizontal_sum(acc) - acc_mins;
 }
 
-// Q6_K: codes 0..63 stand for q - 32. sum_s scale_s * (q - 32) . y over 16
-// sub-blocks of 16 = sum_s scale_s * (q . y)_s - 32 * sum_s scale_s * bsum_s,
-// the correction coming from the activations' 16-sums. A 32-byte register
-// holds two sub-blocks, one per 128-bit half, so the scales go in per half.
 // One half (128 values) of a Q6_K block as four runs of 32 unsigned 6-bit
 // codes (value + 32): low 4 bits from ql, high 2 bits from qh.
 inline void q6_k_codes(const uint8_t* ql, __m256i qh, __m256i (&q)[4]) {
@@ -255,6 +251,10 @@ inline void q6_k_codes(const uint8_t* ql, __m256i qh, __m256i (&q)[4]) {
                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4));
 }
 
+// Q6_K: codes 0..63 stand for q - 32. sum_s scale_s * (q - 32) . y over 16
+// sub-blocks of 16 = sum_s scale_s * (q . y)_s - 32 * sum_s scale_s * bsum_s,
+// the correction coming from the activations' 16-sums. A 32-byte register
+// holds two sub-blocks, one per 128-bit half, so the scales go in per half.
 inline float dot_q6_k_q8_k(const void* weight_row, const void* activation, int64_t n) {
     const auto* x = static_cast<const uint8_t*>(weight_row);
     const auto* y = static_cast<const block_q8_k*>(activation);

@@ -354,14 +354,15 @@ inline void gemm_repacked(dtype type, const uint8_t* weights, size_t weight_stri
     uint8_t* packed = scratch;
     auto* scales = reinterpret_cast<float*>(scratch + gemm_rows * static_cast<size_t>(n));
     float* offsets = scales + gemm_rows * groups;
+    // the kernel of the format: group size, offset or correction, block scaling
+    const auto multiply = format.group == 16 ? x86::gemm_tokens<16, false, block_scaling::fused>
+                          : format.offset     ? x86::gemm_tokens<32, true, block_scaling::fused>
+                          : format.scaling == block_scaling::left_to_right
+                              ? x86::gemm_tokens<32, false, block_scaling::left_to_right>
+                              : x86::gemm_tokens<32, false, block_scaling::sum_times_product>;
     for (int64_t first = 0; first < rows; first += gemm_rows) {
         const int valid = static_cast<int>(rows - first < gemm_rows ? rows - first : gemm_rows);
         x86::repack_rows(type, weights + static_cast<size_t>(first) * weight_stride, weight_stride, valid, n, packed, scales, offsets);
-        const auto multiply = format.group == 16 ? x86::gemm_tokens<16, false, block_scaling::fused>
-                              : format.offset ? x86::gemm_tokens<32, true, block_scaling::fused>
-                              : format.scaling == block_scaling::left_to_right
-                                  ? x86::gemm_tokens<32, false, block_scaling::left_to_right>
-                                  : x86::gemm_tokens<32, false, block_scaling::sum_times_product>;
         multiply(packed, scales, offsets, activations, activation_stride, tokens, n, valid, out + first, out_stride);
     }
 }
