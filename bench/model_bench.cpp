@@ -32,9 +32,15 @@ double median(std::vector<double> values) {
 int main(int argc, char** argv) {
     std::string path;
     int threads = 2, n_prompt = 128, n_generate = 32, repeats = 3, depth = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    ember::load_options load;
+    for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
-        const char* value = argv[i + 1];
+        if (flag == "--interleave-weights") {
+            load.interleave_weights = true;
+            continue;
+        }
+        if (i + 1 == argc) return std::fprintf(stderr, "model_bench: %s needs a value\n", flag.c_str()), 1;
+        const char* value = argv[++i];
         if (flag == "-m") path = value;
         else if (flag == "-t") threads = std::atoi(value);
         else if (flag == "-p") n_prompt = std::atoi(value);
@@ -44,10 +50,12 @@ int main(int argc, char** argv) {
         else return std::fprintf(stderr, "model_bench: unknown flag %s\n", flag.c_str()), 1;
     }
     if (path.empty() || threads < 1 || n_prompt < 1 || n_generate < 1 || repeats < 1 || depth < 0)
-        return std::fprintf(stderr, "usage: model_bench -m MODEL [-t 2] [-p 128] [-n 32] [-r 3] [--depth 0]\n"), 1;
+        return std::fprintf(stderr, "usage: model_bench -m MODEL [-t 2] [-p 128] [-n 32] [-r 3] [--depth 0] [--interleave-weights]\n"), 1;
 
-    auto model = ember::model::load(path);
+    const auto load_start = std::chrono::steady_clock::now();
+    auto model = ember::model::load(path, load);
     if (!model) return std::fprintf(stderr, "model_bench: %s\n", model.error().message.c_str()), 1;
+    const double load_ms = seconds_since(load_start) * 1e3;
     const uint32_t n_ctx = static_cast<uint32_t>(depth + n_prompt + n_generate + 1);
     auto context = ember::context::create(*model, {n_ctx, threads, 0});
     if (!context) return std::fprintf(stderr, "model_bench: %s\n", context.error().message.c_str()), 1;
@@ -74,8 +82,8 @@ int main(int argc, char** argv) {
         }
         tg.push_back(n_generate / seconds_since(start));
     }
-    std::printf("%s t=%d depth=%d: pp%d best %.1f median %.1f tok/s | tg%d best %.2f median %.2f tok/s\n", path.c_str(),
-                threads, depth, n_prompt, *std::max_element(pp.begin(), pp.end()), median(pp), n_generate,
+    std::printf("%s t=%d depth=%d%s: load %.1f ms | pp%d best %.1f median %.1f tok/s | tg%d best %.2f median %.2f tok/s\n",
+                path.c_str(), threads, depth, load.interleave_weights ? " interleaved" : "", load_ms, n_prompt, *std::max_element(pp.begin(), pp.end()), median(pp), n_generate,
                 *std::max_element(tg.begin(), tg.end()), median(tg));
     return 0;
 }

@@ -36,12 +36,13 @@ struct model_expectation {
     const char* name;
     double rms_bound;
     size_t greedy_must_match;  // tokens of the 24 that must agree (all on float models)
+    bool interleave = false;   // load_options::interleave_weights
 };
 
 void check_decoder(const model_expectation& expectation) {
     const golden_model golden = load_golden(expectation.name);
     if (golden.model_path.empty()) return;
-    auto model = ember::model::load(golden.model_path);
+    auto model = ember::model::load(golden.model_path, {expectation.interleave});
     REQUIRE_MESSAGE(model, (model ? "" : model.error().message));
     REQUIRE((*model)->config().n_vocab == golden.n_vocab);
     auto context = ember::context::create(*model, {512, 2, 0});
@@ -96,13 +97,14 @@ void check_decoder(const model_expectation& expectation) {
         else WARN(agrees);
 #endif
     }
-    std::printf("| %-22s | %10.3e | %10.3e | %2zu/24 |\n", expectation.name, worst_max, worst_rms, greedy_agree_min);
+    const std::string label = std::string(expectation.name) + (expectation.interleave ? " (interleaved)" : "");
+    std::printf("| %-30s | %10.3e | %10.3e | %2zu/24 |\n", label.c_str(), worst_max, worst_rms, greedy_agree_min);
 }
 
 }  // namespace
 
 TEST_CASE("decoder logits and greedy continuations match the reference") {
-    std::printf("| model                  |   max|Δ|   |  rms ratio | greedy |\n");
+    std::printf("| model                          |   max|Δ|   |  rms ratio | greedy |\n");
     const model_expectation models[] = {
         {"stories260K", 2e-3, 24},         {"llama3-tiny-f16", 2e-3, 24},     {"qwen2-tiny-f16", 2e-3, 24},
         {"qwen3-tiny-f16", 2e-3, 24},      {"gpt2-tiny-f32", 2e-3, 24},       {"llama-qbase-f32", 2e-3, 24},
@@ -110,6 +112,7 @@ TEST_CASE("decoder logits and greedy continuations match the reference") {
         {"llama-qbase-q4_0", 3e-2, 4},     {"llama-qbase-q4_1", 3e-2, 4},     {"llama-qbase-q5_0", 3e-2, 4},
         {"llama-qbase-q5_1", 3e-2, 4},     {"llama-qbase-q2_k", 3e-2, 4},     {"llama-qbase-q3_k_m", 3e-2, 4},
         {"llama-qbase-q4_k_m", 3e-2, 4},   {"llama-qbase-q5_k_m", 3e-2, 4},   {"llama-qbase-q6_k", 3e-2, 4},
+        {"llama-qbase-q4_0", 3e-2, 4, true},
     };
     for (const auto& expectation : models) check_decoder(expectation);
 }

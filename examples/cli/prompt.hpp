@@ -14,12 +14,13 @@
 namespace ember_cli {
 
 // The model, or nullptr after printing a one-line reason.
-inline std::shared_ptr<const ember::model> load_model_with_tokenizer(const std::string& path) {
+inline std::shared_ptr<const ember::model> load_model_with_tokenizer(const std::string& path,
+                                                                      const ember::load_options& load = {}) {
     if (path.empty()) {
         fail("missing -m MODEL");
         return nullptr;
     }
-    auto model = ember::model::load(path);
+    auto model = ember::model::load(path, load);
     if (!model) {
         fail(model.error().message);
         return nullptr;

@@ -44,6 +44,12 @@ public:
     const uint8_t* data() const { return data_; }
     size_t size() const { return size_; }
 
+    // Takes the whole pages of [begin, begin + size) (inside the mapping)
+    // out of this process's resident set, after a copy of them was made: the
+    // mapping stays valid (a later read pages them in again from the page
+    // cache). A no-op on Windows.
+    void release_pages(const uint8_t* begin, size_t size) const;
+
 private:
     void swap(file_mapping& other) noexcept {
         std::swap(data_, other.data_);
@@ -85,6 +91,8 @@ inline result<file_mapping> file_mapping::open(const std::string& path) {
     return mapping;
 }
 
+inline void file_mapping::release_pages(const uint8_t*, size_t) const {}
+
 inline void file_mapping::release() {
     if (data_) UnmapViewOfFile(data_);
     if (mapping_handle_) CloseHandle(mapping_handle_);
@@ -114,6 +122,14 @@ inline result<file_mapping> file_mapping::open(const std::string& path) {
     }
     ::close(fd);  // the mapping keeps the file alive
     return mapping;
+}
+
+inline void file_mapping::release_pages(const uint8_t* begin, size_t size) const {
+    if (!data_ || begin < data_ || size > size_ || static_cast<size_t>(begin - data_) > size_ - size) return;
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+    const uintptr_t last = (reinterpret_cast<uintptr_t>(begin) + size) / page * page;
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 inline void file_mapping::release() {

@@ -1,6 +1,10 @@
 #pragma once
-// A read-only view of one weight tensor inside a mapped GGUF file: no copy,
-// no conversion. Rows are contiguous; row r starts at data + r * row_bytes.
+// A read-only view of one weight tensor: inside the mapped GGUF file (no
+// copy, no conversion; row r starts at data + r * row_bytes), or, when a
+// model is loaded with load_options::interleave_weights, in the model's own
+// memory with its rows interleaved in groups of 8 (quant/detail/
+// interleaved_rows.hpp): then only row(8g), the start of group g, is an
+// address to read from.
 
 #include "ember/core/dtype.hpp"
 
@@ -14,6 +18,7 @@ struct tensor_view {
     const uint8_t* data = nullptr;
     dtype type = dtype::f32;
     std::array<uint64_t, 4> shape{1, 1, 1, 1};  // ggml order: shape[0] = row length
+    bool interleaved = false;                    // rows in interleaved groups of 8
 
     explicit operator bool() const { return data != nullptr; }
     uint64_t columns() const { return shape[0]; }

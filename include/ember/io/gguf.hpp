@@ -99,6 +99,13 @@ public:
         return found == tensor_index_.end() ? nullptr : &tensors_[found->second];
     }
 
+    // After a copy of a tensor's bytes was made: their pages leave the
+    // resident set (file_mapping::release_pages); nothing for a file read
+    // from memory.
+    void release_pages(const uint8_t* begin, size_t size) const {
+        if (mapping_) mapping_->release_pages(begin, size);
+    }
+
 private:
     template <class T>
     result<T> convert(std::string_view key, const gguf_value& value) const;

@@ -19,6 +19,10 @@
 //  - Float weights, many tokens: f32 tiles are used in place, f16/bf16 tiles
 //    are converted into per-thread scratch (no more than a tile of any weight
 //    is ever expanded), and each tile is one Eigen GEMM.
+//  - Weights with interleaved rows (load_options::interleave_weights) decode
+//    with their own GEMV; for several tokens each chunk of rows is turned
+//    back into plain rows in per-thread scratch first (a few KB per 16 rows,
+//    cheap beside the GEMM that follows).
 //  As the reference does, f16 weights multiply activations rounded to f16
 //  (with that, f16 models reproduce its logits bit for bit at the first
 //  position) and bf16 weights activations rounded to bf16.
@@ -30,6 +34,7 @@
 #include "ember/quant/dequantize.hpp"
 #include "ember/quant/detail/gemm_repacked.hpp"
 #include "ember/quant/detail/gemv_vnni.hpp"
+#include "ember/quant/detail/interleaved_rows.hpp"
 #include "ember/quant/dot.hpp"
 #include "ember/quant/quantize.hpp"
 
@@ -116,8 +121,10 @@ inline constexpr size_t repacked_min_tokens = 8;
 inline constexpr size_t gemm_min_tokens = 8;
 
 inline size_t round_up_4(size_t n) { return (n + 3) / 4 * 4; }
+inline size_t round_up_8(size_t n) { return (n + 7) / 8 * 8; }
 
-// Rows per claimed chunk: a multiple of 4 (the tile kernels' row group).
+// Rows per claimed chunk: a multiple of 8 when decoding (interleaved rows
+// come in groups of 8) and of 16 otherwise (the repacked GEMM's row group).
 // Decoding streams weights: ~512 KB per chunk lets the hardware prefetcher
 // run at full speed within a chunk (measured on qwen2.5-0.5b, 2 threads:
 // 64 KB chunks gave 42 tok/s on Q8_0 and 63 on Q4_0, 256-512 KB 50-58 and
@@ -128,7 +135,7 @@ inline size_t rows_per_chunk(size_t rows, size_t row_bytes, size_t n_tokens, int
     if (n_tokens < tile_min_tokens) {
         size_t chunk = std::max<size_t>(4, (size_t(512) << 10) / std::max<size_t>(row_bytes, 1));
         chunk = std::min(chunk, (rows + 4 * threads - 1) / (4 * threads));
-        return round_up_4(std::max<size_t>(chunk, 1));
+        return round_up_8(std::max<size_t>(chunk, 1));
     }
     // multiples of 16: the repacked GEMM's row group
     const size_t chunk = std::min<size_t>(64, (rows + 8 * threads - 1) / (8 * threads));
@@ -140,11 +147,11 @@ inline size_t rows_per_chunk(size_t rows, size_t row_bytes, size_t n_tokens, int
 // matmul together instead of one idling while another streams a whole last
 // chunk (a decode step is ~100 such matmuls).
 struct decode_chunks {
-    size_t rows = 0, chunk = 1, small = 4, head_rows = 0;
+    size_t rows = 0, chunk = 1, small = 8, head_rows = 0;
 
     decode_chunks() = default;
     decode_chunks(size_t rows_, size_t chunk_, int n_threads) : rows(rows_), chunk(chunk_) {
-        small = std::max<size_t>(4, round_up_4(chunk / 4));
+        small = std::max<size_t>(8, round_up_8(chunk / 4));
         const size_t tail = std::min(rows, static_cast<size_t>(n_threads) * chunk);
         head_rows = (rows - tail) / chunk * chunk;
     }
@@ -210,6 +217,18 @@ struct decode_rows {
     }
 };
 
+// The GEMV for a weight (its type and layout) on this target, or nullptr;
+// `packed` as in gemv_function_of.
+inline gemv_function gemv_for(const tensor_view& weight, bool& packed) {
+#if defined(EMBER_QUANT_GEMV_INTERLEAVED)
+    if (weight.interleaved) {
+        packed = true;  // gemm_pack_activation's records, as the row-at-a-time Q4_0 GEMV
+        return x86::gemv_interleaved_q4_0;
+    }
+#endif
+    return gemv_function_of(weight.type, packed);
+}
+
 // Whether decode_rows handles the type: quantized with a dot product, or f32/f16/bf16.
 inline bool decodable(dtype type) {
     return has_vec_dot(type) || type == dtype::f32 || type == dtype::f16 || type == dtype::bf16;
@@ -237,7 +256,7 @@ inline decode_rows prepare_decode(const tensor_view& weight, const float* x, flo
         uint8_t* activations = scratch.activations();
         quantize_function_of(activation_type)(x, activations, static_cast<int64_t>(columns));
         bool packed = false;
-        job.gemv = gemv_function_of(weight.type, packed);
+        job.gemv = gemv_for(weight, packed);
         job.input = activations;
         if (job.gemv && packed) {
             gemm_pack_activation(weight.type, activations, static_cast<int64_t>(columns), scratch.packed_activations());
@@ -256,7 +275,21 @@ inline decode_rows prepare_decode(const tensor_view& weight, const float* x, flo
     return job;
 }
 
-// Fused path: quantize activations once, then integer dot products.
+// Rows [first, last) of a weight as plain rows: in place, or (interleaved
+// weights; first and last multiples of 8) turned back into plain rows in the
+// thread's scratch, after the repacked GEMM's own scratch. The thread's
+// scratch (128 bytes per column) holds both: ~20 bytes per column for the
+// GEMM, 0.5625 per column and row for at most 64 Q4_0 rows.
+inline const uint8_t* plain_rows(const tensor_view& weight, size_t first, size_t last, matmul_scratch& scratch, int thread) {
+    if (!weight.interleaved) return weight.row(first);
+    const int64_t n = static_cast<int64_t>(weight.columns());
+    uint8_t* rows = scratch.thread_bytes(thread) + (gemm_scratch_bytes(weight.type, n) + 63) / 64 * 64;
+    deinterleave_q4_0(weight.row(first), static_cast<int64_t>(last - first), n, rows, weight.row_bytes());
+    return rows;
+}
+
+// Fused path: quantize activations once, then integer dot products. Single
+// tokens go to prepare_decode instead (see matmul).
 inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                              thread_pool& pool, matmul_scratch& scratch) {
     const size_t columns = weight.columns(), rows = weight.rows(), weight_stride = weight.row_bytes();
@@ -269,14 +302,6 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
     });
     const size_t chunk = rows_per_chunk(rows, weight_stride, n_tokens, pool.size());
     const int64_t n = static_cast<int64_t>(columns);
-    if (n_tokens < tile_min_tokens) {  // (matmul sends single tokens to prepare_decode)
-        const vec_dot_function dot = vec_dot_function_of(weight.type);
-        for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
-            const uint8_t* row = weight.row(first);
-            for (size_t r = first; r < last; ++r, row += weight_stride) out[r] = dot(row, activations, n);
-        });
-        return;
-    }
     if (n_tokens >= repacked_min_tokens && has_gemm_repacked(weight.type)) {
         // quantize_row's blocks repacked per token (while still in cache)
         uint8_t* packed = scratch.packed_activations();
@@ -285,14 +310,14 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
             gemm_pack_activation(weight.type, activations + t * activation_row, n, packed + t * packed_row);
         });
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
-            gemm_repacked(weight.type, weight.row(first), weight_stride, static_cast<int64_t>(last - first), packed,
+            gemm_repacked(weight.type, plain_rows(weight, first, last, scratch, thread), weight_stride, static_cast<int64_t>(last - first), packed,
                           packed_row, static_cast<int64_t>(n_tokens), n, out + first, out_stride, scratch.thread_bytes(thread));
         });
         return;
     }
     const vec_dot_tile_function tile = vec_dot_tile_function_of(weight.type);
-    for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
-        tile(weight.row(first), weight_stride, static_cast<int64_t>(last - first), activations, activation_row,
+    for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
+        tile(plain_rows(weight, first, last, scratch, thread), weight_stride, static_cast<int64_t>(last - first), activations, activation_row,
              static_cast<int64_t>(n_tokens), n, out + first, out_stride);
     });
 }
@@ -453,7 +478,7 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
             jobs[i] = jobs[0];
             jobs[i].weight = &weight;
             jobs[i].out = targets[i].out;
-            jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_function_of(weight.type, packed) : nullptr;
+            jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_for(weight, packed) : nullptr;
             jobs[i].dot = has_vec_dot(weight.type) && !jobs[i].gemv ? vec_dot_function_of(weight.type) : nullptr;
         }
         // only the last weight's end is where threads wait for each other

@@ -5,6 +5,7 @@
 
 #include "ember/error.hpp"
 #include "ember/io/gguf.hpp"
+#include "ember/model/interleave_weights.hpp"
 #include "ember/model/model_config.hpp"
 #include "ember/model/weights.hpp"
 #include "ember/tokenizer/tokenizer.hpp"
@@ -15,18 +16,26 @@
 
 namespace ember {
 
+struct load_options {
+    // Copy the weights this target decodes faster with rows interleaved
+    // (Q4_0 on AVX-512 VNNI; model/interleave_weights.hpp) instead of using
+    // the mapped file in place: faster generation, slower load.
+    bool interleave_weights = false;
+};
+
 class model {
 public:
-    static result<std::shared_ptr<const model>> load(const std::string& path) {
+    static result<std::shared_ptr<const model>> load(const std::string& path, const load_options& options = {}) {
         auto file = gguf_file::open(path);
         if (!file) return file.error();
-        return from_file(std::move(file).value());
+        return from_file(std::move(file).value(), options);
     }
 
-    static result<std::shared_ptr<const model>> from_file(gguf_file file) {
+    static result<std::shared_ptr<const model>> from_file(gguf_file file, const load_options& options = {}) {
         auto loaded = std::shared_ptr<model>(new model(std::move(file)));
         EMBER_TRY_ASSIGN(loaded->config_, model_config::from_gguf(loaded->file_));
         EMBER_TRY_ASSIGN(loaded->weights_, bind_weights(loaded->file_, loaded->config_));
+        if (options.interleave_weights) loaded->interleaved_ = detail::interleave_weights(loaded->file_, loaded->weights_);
         // Files without a vocabulary (e.g. synthetic benchmark models) still
         // run on token ids; text needs the tokenizer.
         if (loaded->file_.contains("tokenizer.ggml.model")) {
@@ -54,6 +63,7 @@ private:
     gguf_file file_;
     model_config config_;
     model_weights weights_;
+    std::unique_ptr<uint8_t[]> interleaved_;  // the interleaved weights' bytes, if any
     std::optional<ember::tokenizer> tokenizer_;
 };
 

@@ -235,7 +235,11 @@ inline void context::embed(const int32_t* tokens, size_t n) {
     const dequantize_function dequantize = dequantize_function_of(weights.token_embedding.type);
     for (size_t t = 0; t < n; ++t) {
         float* row = x_.data() + t * embd;
-        dequantize(weights.token_embedding.row(static_cast<uint64_t>(tokens[t])), row, static_cast<int64_t>(embd));
+        const tensor_view& table = weights.token_embedding;
+        if (table.interleaved)
+            detail::dequantize_interleaved_q4_0_row(table.data, table.row_bytes(), tokens[t], static_cast<int64_t>(embd), row);
+        else
+            dequantize(table.row(static_cast<uint64_t>(tokens[t])), row, static_cast<int64_t>(embd));
         if (weights.position_embedding) {
             const float* position = weights.position_embedding.floats() + (n_past_ + t) * embd;
             for (size_t i = 0; i < embd; ++i) row[i] += position[i];

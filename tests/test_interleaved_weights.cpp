@@ -1,0 +1,162 @@
+// Q4_0 weights with 8 rows interleaved (load_options::interleave_weights,
+// quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
+// bytes exactly, the GEMV must compute the product (against double
+// arithmetic) and its SIMD version equal its scalar description bit for
+// bit, and every matmul path must give on interleaved weights what it gives
+// on the plain ones.
+
+#include <doctest/doctest.h>
+
+#include <ember/kernels/matmul.hpp>
+#include <ember/runtime/context.hpp>
+#include <ember/quant/dequantize.hpp>
+#include <ember/quant/quantize.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "random_values.hpp"
+
+namespace {
+
+using ember::dtype;
+
+struct q4_0_matrix {
+    int64_t rows, n;
+    size_t row_bytes;
+    std::vector<uint8_t> plain, interleaved;
+};
+
+q4_0_matrix random_q4_0(int64_t rows, int64_t n, std::mt19937& rng) {
+    q4_0_matrix m{rows, n, ember::row_bytes(dtype::q4_0, static_cast<uint64_t>(n)), {}, {}};
+    m.plain.resize(m.row_bytes * static_cast<size_t>(rows));
+    m.interleaved.resize(m.plain.size());
+    const std::vector<float> values = ember_test::random_floats(static_cast<size_t>(rows * n), rng);
+    for (int64_t r = 0; r < rows; ++r)
+        ember::quantize_function_of(dtype::q4_0)(values.data() + r * n, m.plain.data() + r * m.row_bytes, n);
+    ember::detail::interleave_q4_0(m.plain.data(), m.row_bytes, rows, n, m.interleaved.data());
+    return m;
+}
+
+ember::tensor_view view_of(const q4_0_matrix& m, bool interleaved) {
+    ember::tensor_view view;
+    view.data = interleaved ? m.interleaved.data() : m.plain.data();
+    view.type = dtype::q4_0;
+    view.shape = {static_cast<uint64_t>(m.n), static_cast<uint64_t>(m.rows), 1, 1};
+    view.interleaved = interleaved;
+    return view;
+}
+
+// One activation row as the decode GEMV reads it: Q8_0, packed into records.
+std::vector<uint8_t> packed_activation(const std::vector<float>& x) {
+    const int64_t n = static_cast<int64_t>(x.size());
+    std::vector<uint8_t> q8(ember::row_bytes(dtype::q8_0, x.size()));
+    ember::quantize_function_of(dtype::q8_0)(x.data(), q8.data(), n);
+    std::vector<uint8_t> packed(ember::detail::gemm_activation_bytes(dtype::q4_0, n));
+    ember::detail::gemm_pack_activation(dtype::q4_0, q8.data(), n, packed.data());
+    return packed;
+}
+
+}  // namespace
+
+TEST_CASE("interleaved Q4_0: the layout keeps every row's bytes, and each row reads back as it was") {
+    std::mt19937 rng(11);
+    const q4_0_matrix m = random_q4_0(24, 160, rng);
+    CHECK(m.interleaved != m.plain);
+    std::vector<uint8_t> back(m.plain.size());
+    ember::detail::deinterleave_q4_0(m.interleaved.data(), m.rows, m.n, back.data(), m.row_bytes);
+    CHECK(back == m.plain);
+    for (int64_t r = 0; r < m.rows; ++r) {
+        std::vector<float> expected(static_cast<size_t>(m.n)), actual(static_cast<size_t>(m.n));
+        ember::dequantize_function_of(dtype::q4_0)(m.plain.data() + r * m.row_bytes, expected.data(), m.n);
+        ember::detail::dequantize_interleaved_q4_0_row(m.interleaved.data(), m.row_bytes, r, m.n, actual.data());
+        CHECK(actual == expected);
+    }
+}
+
+TEST_CASE("interleaved Q4_0 GEMV: computes the product, and the SIMD kernel equals the scalar one bit for bit") {
+    std::mt19937 rng(12);
+    const q4_0_matrix m = random_q4_0(40, 512, rng);
+    const std::vector<float> x = ember_test::random_floats(static_cast<size_t>(m.n), rng);
+    const std::vector<uint8_t> activation = packed_activation(x);
+
+    std::vector<float> scalar(static_cast<size_t>(m.rows));
+    ember::detail::gemv_interleaved_q4_0_scalar(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
+    // against double arithmetic on the dequantized weights and Q8_0 activation
+    std::vector<uint8_t> q8(ember::row_bytes(dtype::q8_0, x.size()));
+    ember::quantize_function_of(dtype::q8_0)(x.data(), q8.data(), m.n);
+    std::vector<float> a(static_cast<size_t>(m.n)), w(static_cast<size_t>(m.n));
+    ember::dequantize_function_of(dtype::q8_0)(q8.data(), a.data(), m.n);
+    for (int64_t r = 0; r < m.rows; ++r) {
+        ember::dequantize_function_of(dtype::q4_0)(m.plain.data() + r * m.row_bytes, w.data(), m.n);
+        double exact = 0.0, magnitude = 0.0;
+        for (int64_t i = 0; i < m.n; ++i) {
+            exact += double(w[i]) * a[i];
+            magnitude += std::fabs(double(w[i]) * a[i]);
+        }
+        CHECK(std::fabs(scalar[r] - exact) <= 1e-6 * magnitude);
+    }
+#if defined(EMBER_QUANT_GEMV_INTERLEAVED)
+    std::vector<float> vector(static_cast<size_t>(m.rows));
+    ember::detail::x86::gemv_interleaved_q4_0(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
+    CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
+#endif
+}
+
+TEST_CASE("matmul on interleaved weights: the plain weights' results for 1, 3 and 40 tokens") {
+    std::mt19937 rng(13);
+    const q4_0_matrix m = random_q4_0(96, 256, rng);
+    ember::thread_pool pool(2);
+    for (size_t tokens : {size_t(1), size_t(3), size_t(40)}) {
+        INFO("tokens: " << tokens);
+        const std::vector<float> x = ember_test::random_floats(tokens * static_cast<size_t>(m.n), rng);
+        ember::matmul_scratch scratch(2, static_cast<size_t>(m.n), tokens);
+        std::vector<float> plain(tokens * static_cast<size_t>(m.rows)), interleaved(plain.size());
+        ember::matmul(view_of(m, false), x.data(), tokens, plain.data(), static_cast<size_t>(m.rows), pool, scratch);
+        ember::matmul(view_of(m, true), x.data(), tokens, interleaved.data(), static_cast<size_t>(m.rows), pool, scratch);
+        if (tokens > 1) {  // the same kernels on rows turned back into plain ones
+            CHECK(interleaved == plain);
+        } else {  // the interleaved GEMV sums in another order
+            for (size_t i = 0; i < plain.size(); ++i) CHECK(interleaved[i] == doctest::Approx(plain[i]).epsilon(1e-5).scale(1.0));
+        }
+    }
+}
+
+TEST_CASE("a model loaded with interleaved weights: the views say so, and the forward pass agrees") {
+    const char* root = std::getenv("EMBER_TEST_DATA");
+    const std::string path = std::string(root ? root : EMBER_DEFAULT_TEST_DATA) + "/models/llama-qbase-q4_0.gguf";
+    auto plain = ember::model::load(path);
+    if (!plain) {
+        WARN_MESSAGE(false, "skipped: " << plain.error().message);
+        return;
+    }
+    auto interleaved = ember::model::load(path, {true});
+    REQUIRE(interleaved);
+    const ember::tensor_view& ffn_up = (*interleaved)->weights().layers[0].ffn_up;
+    CHECK(ffn_up.interleaved == ember::detail::can_interleave(dtype::q4_0));
+    CHECK_FALSE((*interleaved)->weights().token_embedding.interleaved);  // looked up, not multiplied (not tied here)
+
+    auto a = ember::context::create(*plain, {64, 2, 0});
+    auto b = ember::context::create(*interleaved, {64, 2, 0});
+    REQUIRE((a && b));
+    std::vector<int32_t> prompt;
+    for (int32_t t = 0; t < 20; ++t) prompt.push_back((t * 37 + 5) % 512);
+    REQUIRE((*a)->evaluate(prompt));
+    REQUIRE((*b)->evaluate(prompt));
+    const size_t n_vocab = (*a)->n_vocab();
+    // a prompt runs the same kernels on the rows turned back: the same logits
+    CHECK(std::memcmp((*a)->logits(), (*b)->logits(), n_vocab * sizeof(float)) == 0);
+    for (int32_t step = 0; step < 4; ++step) {  // decoding sums in another order: close
+        REQUIRE((*a)->evaluate({step + 7}));
+        REQUIRE((*b)->evaluate({step + 7}));
+        double difference = 0.0, norm = 0.0;
+        for (size_t i = 0; i < n_vocab; ++i) {
+            difference += std::pow(double((*a)->logits()[i]) - (*b)->logits()[i], 2);
+            norm += std::pow(double((*a)->logits()[i]), 2);
+        }
+        CHECK(std::sqrt(difference / norm) < 1e-2);
+    }
+}
