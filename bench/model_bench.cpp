@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
     ember::load_options load;
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
-        if (flag == "--interleave-weights") {
-            load.interleave_weights = true;
+        if (flag == "--no-mmap") {
+            load.use_mmap = false;
             continue;
         }
         if (i + 1 == argc) return std::fprintf(stderr, "model_bench: %s needs a value\n", flag.c_str()), 1;
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
         else return std::fprintf(stderr, "model_bench: unknown flag %s\n", flag.c_str()), 1;
     }
     if (path.empty() || threads < 1 || n_prompt < 1 || n_generate < 1 || repeats < 1 || depth < 0)
-        return std::fprintf(stderr, "usage: model_bench -m MODEL [-t 2] [-p 128] [-n 32] [-r 3] [--depth 0] [--interleave-weights]\n"), 1;
+        return std::fprintf(stderr, "usage: model_bench -m MODEL [-t 2] [-p 128] [-n 32] [-r 3] [--depth 0] [--no-mmap]\n"), 1;
 
     const auto load_start = std::chrono::steady_clock::now();
     auto model = ember::model::load(path, load);
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         tg.push_back(n_generate / seconds_since(start));
     }
     std::printf("%s t=%d depth=%d%s: load %.1f ms | pp%d best %.1f median %.1f tok/s | tg%d best %.2f median %.2f tok/s\n",
-                path.c_str(), threads, depth, load.interleave_weights ? " interleaved" : "", load_ms, n_prompt, *std::max_element(pp.begin(), pp.end()), median(pp), n_generate,
+                path.c_str(), threads, depth, load.use_mmap ? "" : " no-mmap", load_ms, n_prompt, *std::max_element(pp.begin(), pp.end()), median(pp), n_generate,
                 *std::max_element(tg.begin(), tg.end()), median(tg));
     return 0;
 }

@@ -36,13 +36,13 @@ struct model_expectation {
     const char* name;
     double rms_bound;
     size_t greedy_must_match;  // tokens of the 24 that must agree (all on float models)
-    bool interleave = false;   // load_options::interleave_weights
+    bool copy = false;         // load_options::use_mmap = false: weights copied, Q4_0 interleaved
 };
 
 void check_decoder(const model_expectation& expectation) {
     const golden_model golden = load_golden(expectation.name);
     if (golden.model_path.empty()) return;
-    auto model = ember::model::load(golden.model_path, {expectation.interleave});
+    auto model = ember::model::load(golden.model_path, {!expectation.copy});
     REQUIRE_MESSAGE(model, (model ? "" : model.error().message));
     REQUIRE((*model)->config().n_vocab == golden.n_vocab);
     auto context = ember::context::create(*model, {512, 2, 0});
@@ -97,7 +97,7 @@ void check_decoder(const model_expectation& expectation) {
         else WARN(agrees);
 #endif
     }
-    const std::string label = std::string(expectation.name) + (expectation.interleave ? " (interleaved)" : "");
+    const std::string label = std::string(expectation.name) + (expectation.copy ? " (no mmap)" : "");
     std::printf("| %-30s | %10.3e | %10.3e | %2zu/24 |\n", label.c_str(), worst_max, worst_rms, greedy_agree_min);
 }
 

@@ -1,5 +1,5 @@
-// Q4_0 weights with 8 rows interleaved (load_options::interleave_weights,
-// quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
+// Q4_0 weights with 8 rows interleaved (when weights are copied into
+// memory, load_options::use_mmap = false; quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
 // bytes exactly, the GEMV must compute the product (against double
 // arithmetic) and its SIMD version equal its scalar description bit for
 // bit, and every matmul path must give on interleaved weights what it gives
@@ -125,7 +125,7 @@ TEST_CASE("matmul on interleaved weights: the plain weights' results for 1, 3 an
     }
 }
 
-TEST_CASE("a model loaded with interleaved weights: the views say so, and the forward pass agrees") {
+TEST_CASE("a model loaded without mmap: its weights are copied (Q4_0 interleaved), and the forward pass agrees") {
     const char* root = std::getenv("EMBER_TEST_DATA");
     const std::string path = std::string(root ? root : EMBER_DEFAULT_TEST_DATA) + "/models/llama-qbase-q4_0.gguf";
     auto plain = ember::model::load(path);
@@ -133,11 +133,19 @@ TEST_CASE("a model loaded with interleaved weights: the views say so, and the fo
         WARN_MESSAGE(false, "skipped: " << plain.error().message);
         return;
     }
-    auto interleaved = ember::model::load(path, {true});
+    auto interleaved = ember::model::load(path, {false});
     REQUIRE(interleaved);
-    const ember::tensor_view& ffn_up = (*interleaved)->weights().layers[0].ffn_up;
+    const ember::model& copied = **interleaved;
+    auto in_file = [&](const char* name) { return copied.file().find_tensor(name)->data; };
+    const ember::tensor_view& ffn_up = copied.weights().layers[0].ffn_up;
     CHECK(ffn_up.interleaved == ember::detail::can_interleave(dtype::q4_0));
-    CHECK_FALSE((*interleaved)->weights().token_embedding.interleaved);  // looked up, not multiplied (not tied here)
+    CHECK(ffn_up.data != in_file("blk.0.ffn_up.weight"));
+    // the output (Q6_K here) is copied as it is; the untied token embeddings stay in the file
+    const ember::tensor_view& output = copied.weights().output;
+    CHECK(output.data != in_file("output.weight"));
+    CHECK_FALSE(output.interleaved);
+    CHECK(std::memcmp(output.data, in_file("output.weight"), output.rows() * output.row_bytes()) == 0);
+    CHECK(copied.weights().token_embedding.data == in_file("token_embd.weight"));
 
     auto a = ember::context::create(*plain, {64, 2, 0});
     auto b = ember::context::create(*interleaved, {64, 2, 0});

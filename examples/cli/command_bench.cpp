@@ -50,7 +50,7 @@ uint64_t bytes_read_per_token(const ember::model& model) {
 }
 
 int run_bench(const std::vector<std::string>& args) {
-    arguments options(args, {"--interleave-weights"});
+    arguments options(args, {"--no-mmap"});
     if (!options.error().empty()) return fail(options.error());
     const std::string path = options.get_any({"-m", "--model"});
     if (path.empty()) return fail("bench: missing -m MODEL");
@@ -60,7 +60,7 @@ int run_bench(const std::vector<std::string>& args) {
     if (threads < 1 || n_prompt < 1 || n_generate < 1) return fail("bench: -t, -p and -n must be positive");
 
     const auto load_start = std::chrono::steady_clock::now();
-    auto model = ember::model::load(path, {options.has("--interleave-weights")});
+    auto model = ember::model::load(path, {!options.has("--no-mmap")});
     if (!model) return fail(model.error().message);
     const double load_seconds = seconds_since(load_start);
     const uint32_t n_ctx = static_cast<uint32_t>(n_prompt + n_generate + 1);
@@ -103,7 +103,7 @@ int run_bench(const std::vector<std::string>& args) {
     return 0;
 }
 
-const register_command registration({"bench", "bench -m MODEL [-t THREADS] [-p 128] [-n 32] [--interleave-weights]   prompt and generation speed", run_bench});
+const register_command registration({"bench", "bench -m MODEL [-t THREADS] [-p 128] [-n 32] [--no-mmap]   prompt and generation speed", run_bench});
 
 }  // namespace
 }  // namespace ember_cli

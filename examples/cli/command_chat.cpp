@@ -23,7 +23,7 @@ const std::set<std::string> value_options = {
     "-m", "--model", "--system", "-n", "--n-predict", "-t", "--threads", "-c", "--ctx-size", "--temp", "--top-k",
     "--top-p", "--min-p", "--typical", "--repeat-penalty", "--repeat-last-n", "--presence-penalty",
     "--frequency-penalty", "--seed", "-s"};
-const std::set<std::string> flag_options = {"--no-thinking", "--quiet", "--interleave-weights"};
+const std::set<std::string> flag_options = {"--no-thinking", "--quiet", "--no-mmap"};
 
 int run_chat(const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
@@ -41,7 +41,7 @@ int run_chat(const std::vector<std::string>& args) {
     sampling.repeat_last_n = static_cast<int32_t>(parse.integer({"--repeat-last-n"}, sampling.repeat_last_n, 0, 1 << 20));
     if (!parse.error.empty()) return fail(parse.error);
 
-    const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path, {options.has("--interleave-weights")});
+    const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path, {!options.has("--no-mmap")});
     if (!model) return 1;
     ember::chat_options chat;
     chat.generation.sampling = sampling.chain();
@@ -86,7 +86,7 @@ int run_chat(const std::vector<std::string>& args) {
 
 const register_command registration({"chat",
                                      "chat -m MODEL [--system S] [-n N] [--temp T --top-k K --top-p P --min-p P --seed S "
-                                     "--no-thinking -c N_CTX -t THREADS --interleave-weights]  interactive chat: a line per user turn",
+                                     "--no-thinking -c N_CTX -t THREADS --no-mmap]  interactive chat: a line per user turn",
                                      run_chat});
 
 }  // namespace

@@ -20,7 +20,7 @@ const std::set<std::string> value_options = {
     "-m", "--model", "-p", "--prompt", "-n", "--n-predict", "-t", "--threads", "-c", "--ctx-size",
     "--temp", "--top-k", "--top-p", "--min-p", "--typical", "--repeat-penalty", "--repeat-last-n",
     "--presence-penalty", "--frequency-penalty", "--seed", "-s", "--stop"};
-const std::set<std::string> flag_options = {"--ignore-eos", "--interleave-weights"};
+const std::set<std::string> flag_options = {"--ignore-eos", "--no-mmap"};
 
 // Rejects unknown options and stray arguments (arguments() accepts anything).
 std::string check_arguments(const std::vector<std::string>& args) {
@@ -45,7 +45,7 @@ int run_run(const std::vector<std::string>& args) {
     const int64_t repeat_last_n = parse.integer({"--repeat-last-n"}, sampling.repeat_last_n, -1, 1 << 20);
     if (!parse.error.empty()) return fail(parse.error);
 
-    const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path, {options.has("--interleave-weights")});
+    const std::shared_ptr<const ember::model> model = load_model_with_tokenizer(path, {!options.has("--no-mmap")});
     if (!model) return 1;
     const std::vector<int32_t> prompt = tokenize_prompt(*model, prompt_text);
     ember::context_params params;
@@ -80,7 +80,7 @@ int run_run(const std::vector<std::string>& args) {
 const register_command registration({"run",
                                      "run -m MODEL -p TEXT [-n N] [--temp T --top-k K --top-p P --min-p P --typical P "
                                      "--repeat-penalty R --repeat-last-n N --presence-penalty P --frequency-penalty P "
-                                     "--seed S --stop STR --ignore-eos -t THREADS -c N_CTX --interleave-weights]  generate text",
+                                     "--seed S --stop STR --ignore-eos -t THREADS -c N_CTX --no-mmap]  generate text",
                                      run_run});
 
 }  // namespace

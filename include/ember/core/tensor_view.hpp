@@ -1,10 +1,9 @@
 #pragma once
 // A read-only view of one weight tensor: inside the mapped GGUF file (no
-// copy, no conversion; row r starts at data + r * row_bytes), or, when a
-// model is loaded with load_options::interleave_weights, in the model's own
-// memory with its rows interleaved in groups of 8 (quant/detail/
-// interleaved_rows.hpp): then only row(8g), the start of group g, is an
-// address to read from.
+// copy, no conversion; row r starts at data + r * row_bytes), or in a copy
+// the model owns (load_options::use_mmap = false), maybe with its rows
+// interleaved in groups of 8 (quant/detail/interleaved_rows.hpp): then only
+// row(8g), the start of group g, is an address to read from.
 
 #include "ember/core/dtype.hpp"
 

@@ -19,7 +19,7 @@
 //  - Float weights, many tokens: f32 tiles are used in place, f16/bf16 tiles
 //    are converted into per-thread scratch (no more than a tile of any weight
 //    is ever expanded), and each tile is one Eigen GEMM.
-//  - Weights with interleaved rows (load_options::interleave_weights) decode
+//  - Weights with interleaved rows (load_options::use_mmap = false) decode
 //    with their own GEMV; for several tokens each chunk of rows is turned
 //    back into plain rows in per-thread scratch first (a few KB per 16 rows,
 //    cheap beside the GEMM that follows).

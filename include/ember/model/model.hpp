@@ -5,9 +5,9 @@
 
 #include "ember/error.hpp"
 #include "ember/io/gguf.hpp"
-#include "ember/model/interleave_weights.hpp"
 #include "ember/model/model_config.hpp"
 #include "ember/model/weights.hpp"
+#include "ember/model/weights_in_memory.hpp"
 #include "ember/tokenizer/tokenizer.hpp"
 
 #include <memory>
@@ -17,10 +17,13 @@
 namespace ember {
 
 struct load_options {
-    // Copy the weights this target decodes faster with rows interleaved
-    // (Q4_0 on AVX-512 VNNI; model/interleave_weights.hpp) instead of using
-    // the mapped file in place: faster generation, slower load.
-    bool interleave_weights = false;
+    // true: weights are read in place from the mapped file (load in about a
+    // millisecond, pages shared with other processes). false: the weights
+    // matrix products read are copied into the model's own memory, in huge
+    // pages and, for Q4_0 on AVX-512 VNNI, with rows interleaved
+    // (model/weights_in_memory.hpp): faster generation, a load that costs
+    // a pass over the file. As llama.cpp's --no-mmap.
+    bool use_mmap = true;
 };
 
 class model {
@@ -35,7 +38,7 @@ public:
         auto loaded = std::shared_ptr<model>(new model(std::move(file)));
         EMBER_TRY_ASSIGN(loaded->config_, model_config::from_gguf(loaded->file_));
         EMBER_TRY_ASSIGN(loaded->weights_, bind_weights(loaded->file_, loaded->config_));
-        if (options.interleave_weights) loaded->interleaved_ = detail::interleave_weights(loaded->file_, loaded->weights_);
+        if (!options.use_mmap) loaded->weights_memory_ = detail::copy_weights_to_memory(loaded->file_, loaded->weights_);
         // Files without a vocabulary (e.g. synthetic benchmark models) still
         // run on token ids; text needs the tokenizer.
         if (loaded->file_.contains("tokenizer.ggml.model")) {
@@ -63,7 +66,7 @@ private:
     gguf_file file_;
     model_config config_;
     model_weights weights_;
-    std::unique_ptr<uint8_t[]> interleaved_;  // the interleaved weights' bytes, if any
+    anonymous_memory weights_memory_;  // the copied weights, when not read from the mapping
     std::optional<ember::tokenizer> tokenizer_;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
-// Q4_0 weights with 8 rows interleaved: a load-time layout (opt in with
-// load_options::interleave_weights) that lets one decode instruction serve
+// Q4_0 weights with 8 rows interleaved: a load-time layout (when weights
+// are copied into memory, load_options::use_mmap = false) that lets one decode instruction serve
 // 8 rows.
 //
 // Why: the row-at-a-time Q4_0 GEMV (gemv_vnni.hpp) spends ~13 instructions
