@@ -45,17 +45,61 @@ inline constexpr int interleaved_rows = 8;
 // a loader should interleave them).
 inline bool can_interleave(dtype type);
 
-// `rows` (a multiple of 8) plain Q4_0 rows of n values, `stride` bytes
-// apart -> interleaved groups at `out` (rows * row_bytes(q4_0, n) bytes).
+#if defined(EMBER_QUANT_X86_AVX2)
+namespace x86 {
+// Block b's 16 quant bytes of rows r and r + 4 side by side (v[r], r < 4),
+// transposed as 32-bit elements within each 128-bit half: v[c] then holds
+// dword c of rows 0..3 | 4..7 — chunk c of the interleaved block. The same
+// transpose takes chunks back to rows (it is its own inverse).
+inline void transpose_quant_words(__m256i (&v)[4]) {
+    const __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]), a1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]), a3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    v[0] = _mm256_unpacklo_epi64(a0, a2);
+    v[1] = _mm256_unpackhi_epi64(a0, a2);
+    v[2] = _mm256_unpacklo_epi64(a1, a3);
+    v[3] = _mm256_unpackhi_epi64(a1, a3);
+}
+}  // namespace x86
+#endif
+
+// Block b of 8 plain rows (row r's block at row[r]) <-> interleaved block.
+inline void interleave_q4_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(out + 2 * r, row[r], 2);
+#if defined(EMBER_QUANT_X86_AVX2)
+    __m256i v[4];
+    for (int r = 0; r < 4; ++r) v[r] = _mm256_set_m128i(x86::load_128(row[r + 4] + 2), x86::load_128(row[r] + 2));
+    x86::transpose_quant_words(v);
+    for (int c = 0; c < 4; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 + 32 * c), v[c]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 4; ++c) std::memcpy(out + 16 + 32 * c + 4 * r, row[r] + 2 + 4 * c, 4);
+#endif
+}
+inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(row[r], in + 2 * r, 2);
+#if defined(EMBER_QUANT_X86_AVX2)
+    __m256i v[4];
+    for (int c = 0; c < 4; ++c) v[c] = x86::load_256(in + 16 + 32 * c);
+    x86::transpose_quant_words(v);
+    for (int r = 0; r < 4; ++r) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r] + 2), _mm256_castsi256_si128(v[r]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r + 4] + 2), _mm256_extracti128_si256(v[r], 1));
+    }
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 4; ++c) std::memcpy(row[r] + 2 + 4 * c, in + 16 + 32 * c + 4 * r, 4);
+#endif
+}
+
+// `count` (a multiple of 8) plain Q4_0 rows of n values, `stride` bytes
+// apart -> interleaved groups at `out` (count * row_bytes(q4_0, n) bytes).
 inline void interleave_q4_0(const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
-    const int64_t blocks = n / 32;
     for (int64_t first = 0; first < count; first += interleaved_rows) {
-        for (int64_t b = 0; b < blocks; ++b, out += 144) {
-            for (int r = 0; r < interleaved_rows; ++r) {
-                const uint8_t* block = rows + static_cast<size_t>(first + r) * stride + 18 * static_cast<size_t>(b);
-                std::memcpy(out + 2 * r, block, 2);
-                for (int c = 0; c < 4; ++c) std::memcpy(out + 16 + 32 * c + 4 * r, block + 2 + 4 * c, 4);
-            }
+        const uint8_t* row[interleaved_rows];
+        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
+        for (int64_t b = 0; b < n / 32; ++b, out += 144) {
+            interleave_q4_0_block(row, out);
+            for (const uint8_t*& block : row) block += 18;
         }
     }
 }
@@ -63,14 +107,12 @@ inline void interleave_q4_0(const uint8_t* rows, size_t stride, int64_t count, i
 // The inverse: `count` rows (a multiple of 8) from the interleaved groups at
 // `groups` back to plain rows `stride` bytes apart.
 inline void deinterleave_q4_0(const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
-    const int64_t blocks = n / 32;
     for (int64_t first = 0; first < count; first += interleaved_rows) {
-        for (int64_t b = 0; b < blocks; ++b, groups += 144) {
-            for (int r = 0; r < interleaved_rows; ++r) {
-                uint8_t* block = rows + static_cast<size_t>(first + r) * stride + 18 * static_cast<size_t>(b);
-                std::memcpy(block, groups + 2 * r, 2);
-                for (int c = 0; c < 4; ++c) std::memcpy(block + 2 + 4 * c, groups + 16 + 32 * c + 4 * r, 4);
-            }
+        uint8_t* row[interleaved_rows];
+        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
+        for (int64_t b = 0; b < n / 32; ++b, groups += 144) {
+            deinterleave_q4_0_block(groups, row);
+            for (uint8_t*& block : row) block += 18;
         }
     }
 }
