@@ -112,7 +112,7 @@ TEST_CASE("decoder logits and greedy continuations match the reference") {
         {"llama-qbase-q4_0", 3e-2, 4},     {"llama-qbase-q4_1", 3e-2, 4},     {"llama-qbase-q5_0", 3e-2, 4},
         {"llama-qbase-q5_1", 3e-2, 4},     {"llama-qbase-q2_k", 3e-2, 4},     {"llama-qbase-q3_k_m", 3e-2, 4},
         {"llama-qbase-q4_k_m", 3e-2, 4},   {"llama-qbase-q5_k_m", 3e-2, 4},   {"llama-qbase-q6_k", 3e-2, 4},
-        {"llama-qbase-q4_0", 3e-2, 4, true},
+        {"llama-qbase-q4_0", 3e-2, 4, true},     {"llama-qbase-q4_k_m", 3e-2, 4, true},
     };
     for (const auto& expectation : models) check_decoder(expectation);
 }

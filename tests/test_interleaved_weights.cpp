@@ -1,5 +1,5 @@
-// Q4_0 weights with 8 rows interleaved (when weights are copied into
-// memory, load_options::use_mmap = false; quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
+// Q4_0 and Q4_K weights with 8 rows interleaved (when weights are copied
+// into memory, load_options::use_mmap = false; quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
 // bytes exactly, the GEMV must compute the product (against double
 // arithmetic) and its SIMD version equal its scalar description bit for
 // bit, and every matmul path must give on interleaved weights what it gives
@@ -24,103 +24,126 @@ namespace {
 
 using ember::dtype;
 
-struct q4_0_matrix {
+struct matrix {
+    dtype type;
     int64_t rows, n;
     size_t row_bytes;
     std::vector<uint8_t> plain, interleaved;
 };
 
-q4_0_matrix random_q4_0(int64_t rows, int64_t n, std::mt19937& rng) {
-    q4_0_matrix m{rows, n, ember::row_bytes(dtype::q4_0, static_cast<uint64_t>(n)), {}, {}};
+matrix random_matrix(dtype type, int64_t rows, int64_t n, std::mt19937& rng) {
+    matrix m{type, rows, n, ember::row_bytes(type, static_cast<uint64_t>(n)), {}, {}};
     m.plain.resize(m.row_bytes * static_cast<size_t>(rows));
     m.interleaved.resize(m.plain.size());
     const std::vector<float> values = ember_test::random_floats(static_cast<size_t>(rows * n), rng);
     for (int64_t r = 0; r < rows; ++r)
-        ember::quantize_function_of(dtype::q4_0)(values.data() + r * n, m.plain.data() + r * m.row_bytes, n);
-    ember::detail::interleave_q4_0(m.plain.data(), m.row_bytes, rows, n, m.interleaved.data());
+        ember::quantize_function_of(type)(values.data() + r * n, m.plain.data() + r * m.row_bytes, n);
+    ember::detail::interleave_rows(type, m.plain.data(), m.row_bytes, rows, n, m.interleaved.data());
     return m;
 }
 
-ember::tensor_view view_of(const q4_0_matrix& m, bool interleaved) {
+ember::tensor_view view_of(const matrix& m, bool interleaved) {
     ember::tensor_view view;
     view.data = interleaved ? m.interleaved.data() : m.plain.data();
-    view.type = dtype::q4_0;
+    view.type = m.type;
     view.shape = {static_cast<uint64_t>(m.n), static_cast<uint64_t>(m.rows), 1, 1};
     view.interleaved = interleaved;
     return view;
 }
 
-// One activation row as the decode GEMV reads it: Q8_0, packed into records.
-std::vector<uint8_t> packed_activation(const std::vector<float>& x) {
+// One activation row as the interleaved GEMV reads it: Q8_0 packed into
+// records (Q4_0), or plain Q8_K blocks (Q4_K).
+std::vector<uint8_t> gemv_activation(dtype type, const std::vector<float>& x) {
     const int64_t n = static_cast<int64_t>(x.size());
-    std::vector<uint8_t> q8(ember::row_bytes(dtype::q8_0, x.size()));
-    ember::quantize_function_of(dtype::q8_0)(x.data(), q8.data(), n);
-    std::vector<uint8_t> packed(ember::detail::gemm_activation_bytes(dtype::q4_0, n));
-    ember::detail::gemm_pack_activation(dtype::q4_0, q8.data(), n, packed.data());
+    const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
+    std::vector<uint8_t> q8(ember::row_bytes(quantized, x.size()));
+    ember::quantize_function_of(quantized)(x.data(), q8.data(), n);
+    if (type != dtype::q4_0) return q8;
+    std::vector<uint8_t> packed(ember::detail::gemm_activation_bytes(type, n));
+    ember::detail::gemm_pack_activation(type, q8.data(), n, packed.data());
     return packed;
 }
 
+const dtype interleavable[] = {dtype::q4_0, dtype::q4_k};
+
 }  // namespace
 
-TEST_CASE("interleaved Q4_0: the layout keeps every row's bytes, and each row reads back as it was") {
+TEST_CASE("interleaved rows: the layout keeps every row's bytes, and each row reads back as it was") {
     std::mt19937 rng(11);
-    const q4_0_matrix m = random_q4_0(24, 160, rng);
-    CHECK(m.interleaved != m.plain);
-    std::vector<uint8_t> back(m.plain.size());
-    ember::detail::deinterleave_q4_0(m.interleaved.data(), m.rows, m.n, back.data(), m.row_bytes);
-    CHECK(back == m.plain);
-    for (int64_t r = 0; r < m.rows; ++r) {
-        std::vector<float> expected(static_cast<size_t>(m.n)), actual(static_cast<size_t>(m.n));
-        ember::dequantize_function_of(dtype::q4_0)(m.plain.data() + r * m.row_bytes, expected.data(), m.n);
-        ember::detail::dequantize_interleaved_q4_0_row(m.interleaved.data(), m.row_bytes, r, m.n, actual.data());
-        CHECK(actual == expected);
+    for (dtype type : interleavable) {
+        INFO(ember::name_of(type));
+        const matrix m = random_matrix(type, 24, 512, rng);
+        CHECK(m.interleaved != m.plain);
+        std::vector<uint8_t> back(m.plain.size());
+        ember::detail::deinterleave_rows(type, m.interleaved.data(), m.rows, m.n, back.data(), m.row_bytes);
+        CHECK(back == m.plain);
+        for (int64_t r = 0; r < m.rows; ++r) {
+            std::vector<float> expected(static_cast<size_t>(m.n)), actual(static_cast<size_t>(m.n));
+            ember::dequantize_function_of(type)(m.plain.data() + r * m.row_bytes, expected.data(), m.n);
+            ember::detail::dequantize_interleaved_row(type, m.interleaved.data(), m.row_bytes, r, m.n, actual.data());
+            CHECK(actual == expected);
+        }
     }
 }
 
-TEST_CASE("interleaved Q4_0 GEMV: computes the product, and the SIMD kernel equals the scalar one bit for bit") {
+TEST_CASE("interleaved GEMVs: compute the product, and the SIMD kernels equal the scalar ones bit for bit") {
     std::mt19937 rng(12);
-    const q4_0_matrix m = random_q4_0(40, 512, rng);
-    const std::vector<float> x = ember_test::random_floats(static_cast<size_t>(m.n), rng);
-    const std::vector<uint8_t> activation = packed_activation(x);
+    for (dtype type : interleavable) {
+        INFO(ember::name_of(type));
+        const matrix m = random_matrix(type, 40, 1024, rng);
+        const std::vector<float> x = ember_test::random_floats(static_cast<size_t>(m.n), rng);
+        const std::vector<uint8_t> activation = gemv_activation(type, x);
 
-    std::vector<float> scalar(static_cast<size_t>(m.rows));
-    ember::detail::gemv_interleaved_q4_0_scalar(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
-    // against double arithmetic on the dequantized weights and Q8_0 activation
-    std::vector<uint8_t> q8(ember::row_bytes(dtype::q8_0, x.size()));
-    ember::quantize_function_of(dtype::q8_0)(x.data(), q8.data(), m.n);
-    std::vector<float> a(static_cast<size_t>(m.n)), w(static_cast<size_t>(m.n));
-    ember::dequantize_function_of(dtype::q8_0)(q8.data(), a.data(), m.n);
-    for (int64_t r = 0; r < m.rows; ++r) {
-        ember::dequantize_function_of(dtype::q4_0)(m.plain.data() + r * m.row_bytes, w.data(), m.n);
-        double exact = 0.0, magnitude = 0.0;
-        for (int64_t i = 0; i < m.n; ++i) {
-            exact += double(w[i]) * a[i];
-            magnitude += std::fabs(double(w[i]) * a[i]);
+        std::vector<float> scalar(static_cast<size_t>(m.rows));
+        const auto emulate = type == dtype::q4_0 ? ember::detail::gemv_interleaved_q4_0_scalar : ember::detail::gemv_interleaved_q4_k_scalar;
+        emulate(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
+        // against double arithmetic on the dequantized weights and 8-bit activation
+        const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
+        std::vector<uint8_t> q8(ember::row_bytes(quantized, x.size()));
+        ember::quantize_function_of(quantized)(x.data(), q8.data(), m.n);
+        std::vector<float> a(static_cast<size_t>(m.n)), w(static_cast<size_t>(m.n));
+        if (quantized == dtype::q8_0) {
+            ember::dequantize_function_of(quantized)(q8.data(), a.data(), m.n);
+        } else {  // Q8_K has no dequantizer: d · q
+            const auto* blocks = reinterpret_cast<const ember::block_q8_k*>(q8.data());
+            for (int64_t i = 0; i < m.n; ++i) a[i] = blocks[i / 256].d * blocks[i / 256].qs[i % 256];
         }
-        CHECK(std::fabs(scalar[r] - exact) <= 1e-6 * magnitude);
-    }
+        for (int64_t r = 0; r < m.rows; ++r) {
+            ember::dequantize_function_of(type)(m.plain.data() + r * m.row_bytes, w.data(), m.n);
+            double exact = 0.0, magnitude = 0.0;
+            for (int64_t i = 0; i < m.n; ++i) {
+                exact += double(w[i]) * a[i];
+                magnitude += std::fabs(double(w[i]) * a[i]);
+            }
+            CHECK(std::fabs(scalar[r] - exact) <= 1e-5 * magnitude);
+        }
 #if defined(EMBER_QUANT_GEMV_INTERLEAVED)
-    std::vector<float> vector(static_cast<size_t>(m.rows));
-    ember::detail::x86::gemv_interleaved_q4_0(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
-    CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
+        bool packed = false;
+        std::vector<float> vector(static_cast<size_t>(m.rows));
+        ember::detail::interleaved_gemv_function_of(type, packed)(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
+        CHECK(packed == (type == dtype::q4_0));
+        CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
 #endif
+    }
 }
 
 TEST_CASE("matmul on interleaved weights: the plain weights' results for 1, 3 and 40 tokens") {
     std::mt19937 rng(13);
-    const q4_0_matrix m = random_q4_0(96, 256, rng);
     ember::thread_pool pool(2);
-    for (size_t tokens : {size_t(1), size_t(3), size_t(40)}) {
-        INFO("tokens: " << tokens);
-        const std::vector<float> x = ember_test::random_floats(tokens * static_cast<size_t>(m.n), rng);
-        ember::matmul_scratch scratch(2, static_cast<size_t>(m.n), tokens);
-        std::vector<float> plain(tokens * static_cast<size_t>(m.rows)), interleaved(plain.size());
-        ember::matmul(view_of(m, false), x.data(), tokens, plain.data(), static_cast<size_t>(m.rows), pool, scratch);
-        ember::matmul(view_of(m, true), x.data(), tokens, interleaved.data(), static_cast<size_t>(m.rows), pool, scratch);
-        if (tokens > 1) {  // the same kernels on rows turned back into plain ones
-            CHECK(interleaved == plain);
-        } else {  // the interleaved GEMV sums in another order
-            for (size_t i = 0; i < plain.size(); ++i) CHECK(interleaved[i] == doctest::Approx(plain[i]).epsilon(1e-5).scale(1.0));
+    for (dtype type : interleavable) {
+        const matrix m = random_matrix(type, 96, 512, rng);
+        for (size_t tokens : {size_t(1), size_t(3), size_t(40)}) {
+            INFO(ember::name_of(type) << ", tokens: " << tokens);
+            const std::vector<float> x = ember_test::random_floats(tokens * static_cast<size_t>(m.n), rng);
+            ember::matmul_scratch scratch(2, static_cast<size_t>(m.n), tokens);
+            std::vector<float> plain(tokens * static_cast<size_t>(m.rows)), interleaved(plain.size());
+            ember::matmul(view_of(m, false), x.data(), tokens, plain.data(), static_cast<size_t>(m.rows), pool, scratch);
+            ember::matmul(view_of(m, true), x.data(), tokens, interleaved.data(), static_cast<size_t>(m.rows), pool, scratch);
+            if (tokens > 1) {  // the same kernels on rows turned back into plain ones
+                CHECK(interleaved == plain);
+            } else {  // the interleaved GEMV sums in another order
+                for (size_t i = 0; i < plain.size(); ++i) CHECK(interleaved[i] == doctest::Approx(plain[i]).epsilon(1e-4).scale(1.0));
+            }
         }
     }
 }

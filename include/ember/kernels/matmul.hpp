@@ -220,13 +220,7 @@ struct decode_rows {
 // The GEMV for a weight (its type and layout) on this target, or nullptr;
 // `packed` as in gemv_function_of.
 inline gemv_function gemv_for(const tensor_view& weight, bool& packed) {
-#if defined(EMBER_QUANT_GEMV_INTERLEAVED)
-    if (weight.interleaved) {
-        packed = true;  // gemm_pack_activation's records, as the row-at-a-time Q4_0 GEMV
-        return x86::gemv_interleaved_q4_0;
-    }
-#endif
-    return gemv_function_of(weight.type, packed);
+    return weight.interleaved ? interleaved_gemv_function_of(weight.type, packed) : gemv_function_of(weight.type, packed);
 }
 
 // Whether decode_rows handles the type: quantized with a dot product, or f32/f16/bf16.
@@ -279,12 +273,12 @@ inline decode_rows prepare_decode(const tensor_view& weight, const float* x, flo
 // weights; first and last multiples of 8) turned back into plain rows in the
 // thread's scratch, after the repacked GEMM's own scratch. The thread's
 // scratch (128 bytes per column) holds both: ~20 bytes per column for the
-// GEMM, 0.5625 per column and row for at most 64 Q4_0 rows.
+// GEMM, 0.5625 per column and row for at most 64 Q4_0 or Q4_K rows.
 inline const uint8_t* plain_rows(const tensor_view& weight, size_t first, size_t last, matmul_scratch& scratch, int thread) {
     if (!weight.interleaved) return weight.row(first);
     const int64_t n = static_cast<int64_t>(weight.columns());
     uint8_t* rows = scratch.thread_bytes(thread) + (gemm_scratch_bytes(weight.type, n) + 63) / 64 * 64;
-    deinterleave_q4_0(weight.row(first), static_cast<int64_t>(last - first), n, rows, weight.row_bytes());
+    deinterleave_rows(weight.type, weight.row(first), static_cast<int64_t>(last - first), n, rows, weight.row_bytes());
     return rows;
 }
 

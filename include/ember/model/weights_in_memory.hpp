@@ -61,7 +61,7 @@ inline anonymous_memory copy_weights_to_memory(const gguf_file& file, model_weig
     for (tensor_view* view : chosen) {
         const size_t bytes = view->rows() * view->row_bytes();
         if (interleaves(*view))
-            interleave_q4_0(view->data, view->row_bytes(), static_cast<int64_t>(view->rows()), static_cast<int64_t>(view->columns()), out);
+            interleave_rows(view->type, view->data, view->row_bytes(), static_cast<int64_t>(view->rows()), static_cast<int64_t>(view->columns()), out);
         else
             std::memcpy(out, view->data, bytes);
         file.release_pages(view->data, bytes);

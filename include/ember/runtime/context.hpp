@@ -237,7 +237,7 @@ inline void context::embed(const int32_t* tokens, size_t n) {
         float* row = x_.data() + t * embd;
         const tensor_view& table = weights.token_embedding;
         if (table.interleaved)
-            detail::dequantize_interleaved_q4_0_row(table.data, table.row_bytes(), tokens[t], static_cast<int64_t>(embd), row);
+            detail::dequantize_interleaved_row(table.type, table.data, table.row_bytes(), tokens[t], static_cast<int64_t>(embd), row);
         else
             dequantize(table.row(static_cast<uint64_t>(tokens[t])), row, static_cast<int64_t>(embd));
         if (weights.position_embedding) {

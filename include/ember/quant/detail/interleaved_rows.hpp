@@ -1,34 +1,37 @@
 #pragma once
-// Q4_0 weights with 8 rows interleaved: a load-time layout (when weights
-// are copied into memory, load_options::use_mmap = false) that lets one decode instruction serve
-// 8 rows.
+// Q4_0 and Q4_K weights with 8 rows interleaved: a load-time layout (when
+// weights are copied into memory, load_options::use_mmap = false) that lets
+// one decode instruction serve 8 rows.
 //
-// Why: the row-at-a-time Q4_0 GEMV (gemv_vnni.hpp) spends ~13 instructions
-// per 18-byte block — nibble unpacking, a scale conversion and a multiply,
-// a conversion and an FMA — so it consumes ~21-23 GB/s even from cache,
-// below this machine's read bandwidth: decoding is compute-bound. Reading
-// eight separate row streams side by side shares that work but defeats the
-// hardware prefetcher. Stored interleaved, the same 8 rows are one stream:
-// per block index b, 144 bytes
+// Why: the row-at-a-time 4-bit GEMVs (gemv_vnni.hpp) spend so many
+// instructions per byte — nibble unpacking, per-block scale conversions and
+// multiplies, per-row reductions — that they consume ~21-26 GB/s even from
+// cache, below this machine's read bandwidth: decoding them is
+// compute-bound. Reading eight separate row streams side by side shares that
+// work but defeats the hardware prefetcher. Stored interleaved, the same 8
+// rows are one stream, and a 256-bit load holds 4 bytes of each row (lane r
+// = row r): one vpdpbusd against 4 broadcast activation bytes adds 4
+// products to each of 8 rows, and 8 rows' scales convert at once.
 //
-//     [ 8 fp16 scales, row 0..7 ][ 4 chunks c = 0..3: row 0..7's qs[4c..4c+3] ]
-//
-// so a 256-bit load holds 4 bytes of each row (lane r = row r), its low
-// nibbles are codes 4c..4c+3 and its high nibbles codes 16+4c..16+4c+3, and
-// one vpdpbusd against 4 broadcast activation bytes adds 4 products to each
-// of the 8 rows; the 8 scales convert with one vcvtph2ps. ~40 instructions
-// per 144 bytes instead of ~100.
-//
+// Per block index b (Q4_0: 8 x 18 = 144 bytes; Q4_K: 8 x 144 = 1152):
+//   Q4_0  [ d of rows 0..7 (fp16) ][ chunk c = 0..3: rows 0..7's qs[4c..4c+3] ]
+//         (low nibbles of chunk c: codes 4c..4c+3; high: 16+4c..16+4c+3)
+//   Q4_K  [ d x 8 ][ dmin x 8 ][ scale byte k = 0..11 of rows 0..7 ]
+//         [ pair p = 0..3, chunk c = 0..7: rows 0..7's qs[32p+4c..32p+4c+3] ]
+//         (low nibbles of pair p: sub-block 2p, high: 2p+1)
 // A group of 8 rows takes exactly the bytes of 8 plain rows, so rows
 // [8g, 8g + 8) start where plain row 8g would: tensor_view::row(8g) stays
-// the address of group g. Per row, the float steps are the reference's
-// interleaved (q4_0 8x8) kernel's: acc = fma(Σ codes·a - 8·Σa, d·dy, acc),
-// block after block.
+// the address of group g.
+//
+// Per row, the float steps are the reference's interleaved kernels' (ggml's
+// q4_0 8x8 and q4_K 8x8 GEMVs): one FMA per block, block after block.
 
 #include "ember/core/dtype.hpp"
 #include "ember/quant/dequantize.hpp"
 #include "ember/quant/detail/common.hpp"
 #include "ember/quant/detail/dot_simd.hpp"
+#include "ember/quant/detail/gemm_repacked.hpp"
+#include "ember/quant/detail/gemv_vnni.hpp"
 
 #include <cmath>
 #include <cstddef>
@@ -91,42 +94,91 @@ inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[int
 #endif
 }
 
-// `count` (a multiple of 8) plain Q4_0 rows of n values, `stride` bytes
-// apart -> interleaved groups at `out` (count * row_bytes(q4_0, n) bytes).
-inline void interleave_q4_0(const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
+// Q4_K: block b of 8 plain rows <-> interleaved block (the layout above).
+inline void interleave_q4_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r], 2);
+        std::memcpy(out + 16 + 2 * r, row[r] + 2, 2);
+        for (int k = 0; k < 12; ++k) out[32 + 8 * k + r] = row[r][4 + k];
+    }
+    for (int p = 0; p < 4; ++p) {
+#if defined(EMBER_QUANT_GEMM_REPACKED)
+        __m256i v[8];  // row r's 32 bytes of pair p; transposed: chunk c of rows 0..7
+        for (int r = 0; r < interleaved_rows; ++r) v[r] = x86::load_256(row[r] + 16 + 32 * p);
+        x86::transpose_8x8(v);
+        for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 128 + 256 * p + 32 * c), v[c]);
+#else
+        for (int r = 0; r < interleaved_rows; ++r)
+            for (int c = 0; c < 8; ++c) std::memcpy(out + 128 + 256 * p + 32 * c + 4 * r, row[r] + 16 + 32 * p + 4 * c, 4);
+#endif
+    }
+}
+inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r], in + 2 * r, 2);
+        std::memcpy(row[r] + 2, in + 16 + 2 * r, 2);
+        for (int k = 0; k < 12; ++k) row[r][4 + k] = in[32 + 8 * k + r];
+    }
+    for (int p = 0; p < 4; ++p) {
+#if defined(EMBER_QUANT_GEMM_REPACKED)
+        __m256i v[8];  // the transpose is its own inverse
+        for (int c = 0; c < 8; ++c) v[c] = x86::load_256(in + 128 + 256 * p + 32 * c);
+        x86::transpose_8x8(v);
+        for (int r = 0; r < interleaved_rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(row[r] + 16 + 32 * p), v[r]);
+#else
+        for (int r = 0; r < interleaved_rows; ++r)
+            for (int c = 0; c < 8; ++c) std::memcpy(row[r] + 16 + 32 * p + 4 * c, in + 128 + 256 * p + 32 * c + 4 * r, 4);
+#endif
+    }
+}
+
+// Values and bytes per block of an interleavable type.
+inline int interleaved_block_values(dtype type) { return type == dtype::q4_k ? qk_k : 32; }
+inline size_t interleaved_block_bytes(dtype type) { return type == dtype::q4_k ? 144 : 18; }
+
+// `count` (a multiple of 8) plain rows of n values of `type` (Q4_0 or Q4_K),
+// `stride` bytes apart -> interleaved groups at `out` (count * row bytes).
+inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
+    const int64_t blocks = n / interleaved_block_values(type);
+    const size_t block_bytes = interleaved_block_bytes(type);
     for (int64_t first = 0; first < count; first += interleaved_rows) {
         const uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
-        for (int64_t b = 0; b < n / 32; ++b, out += 144) {
-            interleave_q4_0_block(row, out);
-            for (const uint8_t*& block : row) block += 18;
+        for (int64_t b = 0; b < blocks; ++b, out += interleaved_rows * block_bytes) {
+            if (type == dtype::q4_k) interleave_q4_k_block(row, out);
+            else interleave_q4_0_block(row, out);
+            for (const uint8_t*& block : row) block += block_bytes;
         }
     }
 }
 
 // The inverse: `count` rows (a multiple of 8) from the interleaved groups at
 // `groups` back to plain rows `stride` bytes apart.
-inline void deinterleave_q4_0(const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
+inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
+    const int64_t blocks = n / interleaved_block_values(type);
+    const size_t block_bytes = interleaved_block_bytes(type);
     for (int64_t first = 0; first < count; first += interleaved_rows) {
         uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
-        for (int64_t b = 0; b < n / 32; ++b, groups += 144) {
-            deinterleave_q4_0_block(groups, row);
-            for (uint8_t*& block : row) block += 18;
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * block_bytes) {
+            if (type == dtype::q4_k) deinterleave_q4_k_block(groups, row);
+            else deinterleave_q4_0_block(groups, row);
+            for (uint8_t*& block : row) block += block_bytes;
         }
     }
 }
 
-// One row of an interleaved Q4_0 tensor as floats, a block at a time.
-inline void dequantize_interleaved_q4_0_row(const uint8_t* data, size_t row_bytes, int64_t row, int64_t n, float* out) {
+// One row of an interleaved tensor as floats (token embeddings that double
+// as the output): its group turned back a block index at a time.
+inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t row_bytes, int64_t row, int64_t n, float* out) {
+    const int64_t values = interleaved_block_values(type);
+    const size_t block_bytes = interleaved_block_bytes(type);
     const uint8_t* group = data + static_cast<size_t>(row / interleaved_rows * interleaved_rows) * row_bytes;
-    const int r = static_cast<int>(row % interleaved_rows);
-    const dequantize_function dequantize = dequantize_function_of(dtype::q4_0);
-    for (int64_t b = 0; b < n / 32; ++b, group += 144) {
-        uint8_t block[18];
-        std::memcpy(block, group + 2 * r, 2);
-        for (int c = 0; c < 4; ++c) std::memcpy(block + 2 + 4 * c, group + 16 + 32 * c + 4 * r, 4);
-        dequantize(block, out + 32 * b, 32);
+    const dequantize_function dequantize = dequantize_function_of(type);
+    uint8_t plain[interleaved_rows * 144];
+    for (int64_t b = 0; b < n / values; ++b, group += interleaved_rows * block_bytes, out += values) {
+        deinterleave_rows(type, group, interleaved_rows, values, plain, block_bytes);
+        dequantize(plain + static_cast<size_t>(row % interleaved_rows) * block_bytes, out, values);
     }
 }
 
@@ -153,6 +205,39 @@ inline void gemv_interleaved_q4_0_scalar(const uint8_t* groups, int64_t rows, co
             }
         }
         for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r];
+    }
+}
+
+// The same for Q4_K against plain Q8_K activation blocks: per row and
+// block, the integer sums Σ_j scale_j·(q·a)_j and Σ_j min_j·Σa_j, each
+// converted and multiplied in one FMA; the mins' total subtracted at the end.
+inline void gemv_interleaved_q4_k_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / qk_k;
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        float acc[interleaved_rows] = {}, acc_min[interleaved_rows] = {};
+        const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * 144, ++y) {
+            for (int r = 0; r < interleaved_rows; ++r) {
+                uint8_t packed_scales[12];
+                for (int k = 0; k < 12; ++k) packed_scales[k] = groups[32 + 8 * k + r];
+                int32_t total = 0, mins = 0;
+                for (int j = 0; j < 8; ++j) {
+                    uint8_t scale, min;
+                    scale_min_k4(j, packed_scales, scale, min);
+                    int32_t sum = 0;
+                    for (int c = 0; c < 8; ++c)
+                        for (int i = 0; i < 4; ++i) {
+                            const uint8_t byte = groups[128 + 256 * (j / 2) + 32 * c + 4 * r + i];
+                            sum += ((j % 2) ? byte >> 4 : byte & 0x0F) * y->qs[32 * j + 4 * c + i];
+                        }
+                    total += scale * sum;
+                    mins += min * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+                }
+                acc[r] = std::fma(static_cast<float>(total), fp16_to_f32(load_u16(groups + 2 * r)) * y->d, acc[r]);
+                acc_min[r] = std::fma(static_cast<float>(mins), fp16_to_f32(load_u16(groups + 16 + 2 * r)) * y->d, acc_min[r]);
+            }
+        }
+        for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r] - acc_min[r];
     }
 }
 
@@ -188,10 +273,79 @@ inline void gemv_interleaved_q4_0(const uint8_t* groups, size_t, int64_t rows, c
     }
 }
 
+// Q4_K: per block, the 8 rows' 6-bit scales and mins unpacked as bytes
+// [sub-block][row] with vector operations (ggml's bit layout: sub-blocks
+// 0-3 in the low 6 bits of bytes 0-3 / 4-7, sub-blocks 4-7 from the nibbles
+// of bytes 8-11 and the top 2 bits of bytes 0-7).
+inline void unpack_interleaved_q4_k_scales(const uint8_t* block, uint8_t (&scales)[64], uint8_t (&mins)[64]) {
+    const __m256i bytes_0_3 = load_256(block + 32), bytes_4_7 = load_256(block + 64), bytes_8_11 = load_256(block + 96);
+    const __m256i low_6 = _mm256_set1_epi8(63), low_4 = _mm256_set1_epi8(0x0F), bits_4_5 = _mm256_set1_epi8(0x30);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(scales), _mm256_and_si256(bytes_0_3, low_6));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(scales + 32),
+                        _mm256_or_si256(_mm256_and_si256(bytes_8_11, low_4), _mm256_and_si256(_mm256_srli_epi16(bytes_0_3, 2), bits_4_5)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mins), _mm256_and_si256(bytes_4_7, low_6));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mins + 32),
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes_8_11, 4), low_4),
+                                        _mm256_and_si256(_mm256_srli_epi16(bytes_4_7, 2), bits_4_5)));
+}
+
+// 8 bytes (one sub-block's value for rows 0..7) -> 8 int32 lanes.
+inline __m256i row_bytes_to_lanes(const uint8_t* bytes) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes)));
+}
+
+inline void gemv_interleaved_q4_k(const uint8_t* groups, size_t, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / qk_k;
+    const __m256i low_mask = _mm256_set1_epi8(0x0F);
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
+        const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * 144, ++y) {
+            alignas(32) uint8_t scales[64], mins[64];
+            unpack_interleaved_q4_k_scales(groups, scales, mins);
+            // Σ_j min_j · (the activation's two 16-sums of sub-block j)
+            alignas(32) int32_t pair_sums[8];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(pair_sums), _mm256_madd_epi16(load_256(y->bsums), _mm256_set1_epi16(1)));
+            __m256i min_total = _mm256_setzero_si256();
+            for (int j = 0; j < 8; ++j)
+                min_total = _mm256_add_epi32(min_total, _mm256_mullo_epi32(row_bytes_to_lanes(mins + 8 * j), _mm256_set1_epi32(pair_sums[j])));
+            // Σ_j scale_j · (q · a)_j: sub-blocks 2p (low nibbles) and 2p+1 (high) per pair
+            __m256i total = _mm256_setzero_si256();
+            for (int p = 0; p < 4; ++p) {
+                __m256i low_sum = _mm256_setzero_si256(), high_sum = _mm256_setzero_si256();
+                const uint8_t* quants = groups + 128 + 256 * p;
+                const auto* a = reinterpret_cast<const uint8_t*>(y->qs) + 64 * p;
+                for (int c = 0; c < 8; ++c) {
+                    const __m256i packed = load_256(quants + 32 * c);
+                    low_sum = _mm256_dpbusd_epi32(low_sum, _mm256_and_si256(packed, low_mask),
+                                                  _mm256_set1_epi32(static_cast<int>(load_u32(a + 4 * c))));
+                    high_sum = _mm256_dpbusd_epi32(high_sum, _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask),
+                                                   _mm256_set1_epi32(static_cast<int>(load_u32(a + 32 + 4 * c))));
+                }
+                total = _mm256_add_epi32(total, _mm256_mullo_epi32(low_sum, row_bytes_to_lanes(scales + 16 * p)));
+                total = _mm256_add_epi32(total, _mm256_mullo_epi32(high_sum, row_bytes_to_lanes(scales + 16 * p + 8)));
+            }
+            const __m256 dy = _mm256_set1_ps(y->d);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups)), dy), acc);
+            acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_total), _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups + 16)), dy), acc_min);
+        }
+        _mm256_storeu_ps(out + first, _mm256_sub_ps(acc, acc_min));
+    }
+}
+
 }  // namespace x86
 
-inline bool can_interleave(dtype type) { return type == dtype::q4_0; }
+// The interleaved GEMV of a type; `packed` as in gemv_function_of.
+inline gemv_function interleaved_gemv_function_of(dtype type, bool& packed) {
+    packed = type == dtype::q4_0;
+    return type == dtype::q4_0 ? x86::gemv_interleaved_q4_0 : type == dtype::q4_k ? x86::gemv_interleaved_q4_k : nullptr;
+}
+inline bool can_interleave(dtype type) { return type == dtype::q4_0 || type == dtype::q4_k; }
 #else
+inline gemv_function interleaved_gemv_function_of(dtype, bool& packed) {
+    packed = false;
+    return nullptr;
+}
 inline bool can_interleave(dtype) { return false; }
 #endif
 
