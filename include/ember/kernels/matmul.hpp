@@ -304,15 +304,16 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
             gemm_pack_activation(weight.type, activations + t * activation_row, n, packed + t * packed_row);
         });
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
-            gemm_repacked(weight.type, plain_rows(weight, first, last, scratch, thread), weight_stride, static_cast<int64_t>(last - first), packed,
-                          packed_row, static_cast<int64_t>(n_tokens), n, out + first, out_stride, scratch.thread_bytes(thread));
+            gemm_repacked(weight.type, plain_rows(weight, first, last, scratch, thread), weight_stride,
+                          static_cast<int64_t>(last - first), packed, packed_row, static_cast<int64_t>(n_tokens), n, out + first,
+                          out_stride, scratch.thread_bytes(thread));
         });
         return;
     }
     const vec_dot_tile_function tile = vec_dot_tile_function_of(weight.type);
     for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int thread) {
-        tile(plain_rows(weight, first, last, scratch, thread), weight_stride, static_cast<int64_t>(last - first), activations, activation_row,
-             static_cast<int64_t>(n_tokens), n, out + first, out_stride);
+        tile(plain_rows(weight, first, last, scratch, thread), weight_stride, static_cast<int64_t>(last - first), activations,
+             activation_row, static_cast<int64_t>(n_tokens), n, out + first, out_stride);
     });
 }
 

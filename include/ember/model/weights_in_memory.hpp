@@ -7,8 +7,8 @@
 // once per token, and streaming hundreds of MB through 4 KB pages costs a
 // page walk per page (expensive in a virtual machine, where each walk is
 // two-dimensional); the copy sits in 2 MB pages (anonymous_memory). And on
-// the copy, Q4_0 rows can be interleaved for the 8-rows-at-once GEMV
-// (quant/detail/interleaved_rows.hpp). Measured in bench/README.md.
+// the copy, Q4_0 and Q4_K rows can be interleaved for the 8-rows-at-once
+// GEMVs (quant/detail/interleaved_rows.hpp). Measured in bench/README.md.
 //
 // The copy's pages replace the file's: once a tensor is copied, its mapped
 // pages leave the resident set (gguf_file::release_pages), so peak memory
@@ -61,7 +61,8 @@ inline anonymous_memory copy_weights_to_memory(const gguf_file& file, model_weig
     for (tensor_view* view : chosen) {
         const size_t bytes = view->rows() * view->row_bytes();
         if (interleaves(*view))
-            interleave_rows(view->type, view->data, view->row_bytes(), static_cast<int64_t>(view->rows()), static_cast<int64_t>(view->columns()), out);
+            interleave_rows(view->type, view->data, view->row_bytes(), static_cast<int64_t>(view->rows()),
+                            static_cast<int64_t>(view->columns()), out);
         else
             std::memcpy(out, view->data, bytes);
         file.release_pages(view->data, bytes);

@@ -118,6 +118,8 @@ inline float dot_f16(const uint8_t* weights, const float* x, size_t n) {
 #if defined(EMBER_KERNELS_AVX512)
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
     for (; i + 64 <= n; i += 64) {
+        prefetch(weights + 2 * i + prefetch_ahead);
+        prefetch(weights + 2 * i + prefetch_ahead + 64);
         a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(load_8_halves(weights + 2 * i)), _mm512_loadu_ps(x + i), a0);
         a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(load_8_halves(weights + 2 * i + 32)), _mm512_loadu_ps(x + i + 16), a1);
         a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(load_8_halves(weights + 2 * i + 64)), _mm512_loadu_ps(x + i + 32), a2);

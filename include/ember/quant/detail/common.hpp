@@ -7,6 +7,7 @@
 #include "ember/core/dtype.hpp"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -36,6 +37,22 @@ namespace ember::detail {
 
 // Elements per k-quant super-block.
 inline constexpr int qk_k = 256;
+
+// Decode GEMVs stream each weight row once: asking for the cache lines
+// 256 bytes ahead keeps more misses in flight than the hardware prefetcher
+// alone. Measured with alternating runs: qwen2.5-0.5b F16 25-29 -> 29-33
+// tok/s (128 and 512 bytes ahead gained less, 1024 and 2048 lost), qwen3-0.6b
+// Q4_K_M (Q4_K and Q6_K GEMVs) +3-10 %, interleaved Q4_0 +1-7 %; the
+// Q8_0/Q4_0/Q5_0 row GEMV lost 0-15 % with it and does without. A prefetch
+// never faults, so reading past a row's end is harmless.
+inline constexpr size_t prefetch_ahead = 256;
+inline void prefetch(const void* at) {
+#if defined(__GNUC__)
+    __builtin_prefetch(at, 0, 3);
+#else
+    (void)at;
+#endif
+}
 
 // ---- byte loads ------------------------------------------------------------
 // Explicit little-endian assembly: correct on any host, and a single load on

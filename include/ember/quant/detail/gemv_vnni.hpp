@@ -135,6 +135,8 @@ inline float gemv_q4_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps(), acc_mins = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, x += 144, ++y) {
+        prefetch(x + prefetch_ahead);
+        prefetch(x + prefetch_ahead + 64);
         alignas(16) uint8_t scales_mins[16];
         unpack_q4_k_scales(x + 4, scales_mins);
         uint32_t pairs[8];
@@ -174,6 +176,7 @@ inline float gemv_q6_k_row(const uint8_t* x, const block_q8_k* y, int64_t blocks
     // sub-blocks 2k (low 128 bits) and 2k+1 (high 128 bits): dword indices into the scale pairs
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, x += 210, ++y) {
+        for (int line = 0; line < 4; ++line) prefetch(x + prefetch_ahead + 64 * line);
         const __m128i scales_8 = load_128(x + 192);
         const __m256i scales_16 = _mm256_cvtepi8_epi16(scales_8);
         const __m256i correction = _mm256_madd_epi16(load_256(y->bsums), scales_16);

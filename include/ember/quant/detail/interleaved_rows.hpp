@@ -256,6 +256,8 @@ inline void gemv_interleaved_q4_0(const uint8_t* groups, size_t, int64_t rows, c
         __m256 acc = _mm256_setzero_ps();
         const uint8_t* record = activation;
         for (int64_t b = 0; b < blocks; ++b, groups += 144, record += 40) {
+            prefetch(groups + prefetch_ahead);
+            prefetch(groups + prefetch_ahead + 64);
             const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups)), _mm256_set1_ps(load_f32(record + 32)));
             // two chains (low and high nibbles), the correction -8·Σa in every lane of one
             __m256i low_sum = _mm256_set1_epi32(static_cast<int32_t>(load_u32(record + 36)) >> 4);
@@ -314,6 +316,7 @@ inline void gemv_interleaved_q4_k(const uint8_t* groups, size_t, int64_t rows, c
             for (int p = 0; p < 4; ++p) {
                 __m256i low_sum = _mm256_setzero_si256(), high_sum = _mm256_setzero_si256();
                 const uint8_t* quants = groups + 128 + 256 * p;
+                for (int line = 0; line < 4; ++line) prefetch(quants + prefetch_ahead + 64 * line);
                 const auto* a = reinterpret_cast<const uint8_t*>(y->qs) + 64 * p;
                 for (int c = 0; c < 8; ++c) {
                     const __m256i packed = load_256(quants + 32 * c);
