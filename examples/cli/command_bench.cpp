@@ -60,7 +60,8 @@ int run_bench(const std::vector<std::string>& args) {
     if (threads < 1 || n_prompt < 1 || n_generate < 1) return fail("bench: -t, -p and -n must be positive");
 
     const auto load_start = std::chrono::steady_clock::now();
-    auto model = ember::model::load(path, {!options.has("--no-mmap")});
+    const bool use_mmap = !options.has("--no-mmap");
+    auto model = ember::model::load(path, {use_mmap});
     if (!model) return fail(model.error().message);
     const double load_seconds = seconds_since(load_start);
     const uint32_t n_ctx = static_cast<uint32_t>(n_prompt + n_generate + 1);
@@ -91,14 +92,14 @@ int run_bench(const std::vector<std::string>& args) {
     const double bytes_per_token = double(bytes_read_per_token(**model));
     const double achieved = bytes_per_token * tg;
     std::printf("model: %s (%.1f MB read per token)\n", path.c_str(), bytes_per_token / 1e6);
-    std::printf("threads: %d, load: %.1f ms\n", threads, load_seconds * 1e3);
+    std::printf("threads: %d, load: %.1f ms (%s)\n", threads, load_seconds * 1e3, use_mmap ? "mapped" : "copied, --no-mmap");
     std::printf("prompt processing: %d tokens in %.3f s = %.1f tok/s\n", n_prompt, prompt_seconds, pp);
     std::printf("generation: %d tokens in %.3f s = %.2f tok/s\n", n_generate, generate_seconds, tg);
     std::printf("read bandwidth: %.1f GB/s measured, %.1f GB/s achieved by generation (%.0f%%)\n", bandwidth / 1e9,
                 achieved / 1e9, 100.0 * achieved / bandwidth);
     std::printf("{\"pp_tok_s\":%.2f,\"tg_tok_s\":%.2f,\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"load_ms\":%.1f,"
-                "\"bytes_per_token\":%.0f,\"bandwidth_gb_s\":%.2f,\"achieved_gb_s\":%.2f,\"bandwidth_fraction\":%.3f}\n",
-                pp, tg, threads, n_prompt, n_generate, load_seconds * 1e3, bytes_per_token, bandwidth / 1e9,
+                "\"use_mmap\":%s,\"bytes_per_token\":%.0f,\"bandwidth_gb_s\":%.2f,\"achieved_gb_s\":%.2f,\"bandwidth_fraction\":%.3f}\n",
+                pp, tg, threads, n_prompt, n_generate, load_seconds * 1e3, use_mmap ? "true" : "false", bytes_per_token, bandwidth / 1e9,
                 achieved / 1e9, achieved / bandwidth);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "ember/model/weights.hpp"
 #include "ember/quant/detail/interleaved_rows.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -59,16 +60,27 @@ inline anonymous_memory copy_weights_to_memory(const gguf_file& file, model_weig
     if (!memory.data()) return memory;
     uint8_t* out = memory.data();
     for (tensor_view* view : chosen) {
-        const size_t bytes = view->rows() * view->row_bytes();
-        if (interleaves(*view))
-            interleave_rows(view->type, view->data, view->row_bytes(), static_cast<int64_t>(view->rows()),
-                            static_cast<int64_t>(view->columns()), out);
-        else
-            std::memcpy(out, view->data, bytes);
-        file.release_pages(view->data, bytes);
+        // In slices of ~4 MB, each slice's file pages released once copied:
+        // releasing whole tensors would let the largest (the embeddings, a
+        // quarter of a small model) be resident twice at the peak.
+        const size_t row_bytes = view->row_bytes(), rows = view->rows();
+        const size_t slice_rows = std::max<size_t>(1, (size_t(4) << 20) / row_bytes / interleaved_rows) * interleaved_rows;
+        const bool interleave = interleaves(*view);
+        for (size_t first = 0; first < rows; first += slice_rows) {
+            const size_t count = std::min(slice_rows, rows - first);
+            const uint8_t* from = view->data + first * row_bytes;
+            if (interleave)
+                interleave_rows(view->type, from, row_bytes, static_cast<int64_t>(count), static_cast<int64_t>(view->columns()),
+                                out + first * row_bytes);
+            else
+                std::memcpy(out + first * row_bytes, from, count * row_bytes);
+            // back by one page: the page the previous slice ended in is done now
+            const size_t back = std::min<size_t>(first * row_bytes, 4096);
+            file.release_pages(from - back, count * row_bytes + back);
+        }
         view->data = out;
-        view->interleaved = interleaves(*view);
-        out += padded(bytes);
+        view->interleaved = interleave;
+        out += padded(rows * row_bytes);
     }
     if (weights.tied_output) weights.output = weights.token_embedding;
     return memory;
