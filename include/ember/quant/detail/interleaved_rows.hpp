@@ -23,8 +23,10 @@
 // [8g, 8g + 8) start where plain row 8g would: tensor_view::row(8g) stays
 // the address of group g.
 //
-// Per row, the float steps are the reference's interleaved kernels' (ggml's
-// q4_0 8x8 and q4_K 8x8 GEMVs): one FMA per block, block after block.
+// Per row: the block's integer sum converted, times (d·dy), added with one
+// FMA, block after block — the shape of ggml's repacked (8x8) AVX kernels,
+// not checked against their outputs. Against the row-at-a-time GEMVs the
+// results differ by float rounding only (tests/test_interleaved_weights.cpp).
 
 #include "ember/core/dtype.hpp"
 #include "ember/quant/dequantize.hpp"
