@@ -120,7 +120,6 @@ inline constexpr size_t tile_min_tokens = 2;
 inline constexpr size_t repacked_min_tokens = 8;
 inline constexpr size_t gemm_min_tokens = 8;
 
-inline size_t round_up_4(size_t n) { return (n + 3) / 4 * 4; }
 inline size_t round_up_8(size_t n) { return (n + 7) / 8 * 8; }
 
 // Rows per claimed chunk: a multiple of 8 when decoding (interleaved rows

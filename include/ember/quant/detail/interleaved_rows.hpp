@@ -134,15 +134,11 @@ inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[int
     }
 }
 
-// Values and bytes per block of an interleavable type.
-inline int interleaved_block_values(dtype type) { return type == dtype::q4_k ? qk_k : 32; }
-inline size_t interleaved_block_bytes(dtype type) { return type == dtype::q4_k ? 144 : 18; }
-
 // `count` (a multiple of 8) plain rows of n values of `type` (Q4_0 or Q4_K),
 // `stride` bytes apart -> interleaved groups at `out` (count * row bytes).
 inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
-    const int64_t blocks = n / interleaved_block_values(type);
-    const size_t block_bytes = interleaved_block_bytes(type);
+    const int64_t blocks = n / traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
     for (int64_t first = 0; first < count; first += interleaved_rows) {
         const uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
@@ -157,8 +153,8 @@ inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int6
 // The inverse: `count` rows (a multiple of 8) from the interleaved groups at
 // `groups` back to plain rows `stride` bytes apart.
 inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
-    const int64_t blocks = n / interleaved_block_values(type);
-    const size_t block_bytes = interleaved_block_bytes(type);
+    const int64_t blocks = n / traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
     for (int64_t first = 0; first < count; first += interleaved_rows) {
         uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
@@ -173,8 +169,8 @@ inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, 
 // One row of an interleaved tensor as floats (token embeddings that double
 // as the output): its group turned back a block index at a time.
 inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t row_bytes, int64_t row, int64_t n, float* out) {
-    const int64_t values = interleaved_block_values(type);
-    const size_t block_bytes = interleaved_block_bytes(type);
+    const int64_t values = traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
     const uint8_t* group = data + static_cast<size_t>(row / interleaved_rows * interleaved_rows) * row_bytes;
     const dequantize_function dequantize = dequantize_function_of(type);
     uint8_t plain[interleaved_rows * 144];
