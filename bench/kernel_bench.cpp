@@ -1,5 +1,7 @@
 // kernel_bench: ember::matmul (the forward pass's weight products) and
-// attention at a model's shapes, per weight type — for tuning kernels on a
+// attention at a model's shapes, per weight type — decoding also on rows
+// interleaved as --no-mmap stores them, where the type has such a GEMV
+// (quant/detail/interleaved_rows.hpp) — for tuning kernels on a
 // shared machine. Next to wall-clock rates it prints rates per CPU second
 // of the whole process: other people's jobs preempting ours inflate wall
 // time but not CPU time, so the CPU rate is the steadier measure of a
@@ -11,6 +13,7 @@
 //   build-x/bench/kernel_bench --attention [--head-dim 64] [--context 4096] [--threads 1]
 #include <ember/kernels/attention.hpp>
 #include <ember/kernels/matmul.hpp>
+#include <ember/quant/detail/interleaved_rows.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -173,6 +176,19 @@ int main(int argc, char** argv) {
             if (n_tokens == 1) {
                 std::printf("  %-5s x 1 token:   %7.1f GB/s of weights (%7.1f per CPU second), %.1f us\n", name.c_str(),
                             double(bytes.size()) / t.first / 1e9, double(bytes.size()) / t.second / 1e9, t.first * 1e6);
+                if (ember::detail::can_interleave(type) && rows % ember::detail::interleaved_rows == 0) {
+                    std::vector<uint8_t> interleaved(bytes.size());
+                    ember::detail::interleave_rows(type, bytes.data(), weight.row_bytes(), static_cast<int64_t>(rows),
+                                                   static_cast<int64_t>(cols), interleaved.data());
+                    ember::tensor_view copy = weight;
+                    copy.data = interleaved.data();
+                    copy.interleaved = true;
+                    const auto i = time_calls(seconds, [&] {
+                        ember::matmul(copy, x.data(), n_tokens, out.data(), rows, pool, scratch);
+                    });
+                    std::printf("  %-5s   interleaved rows: %7.1f GB/s (%7.1f per CPU second), %.1f us\n", name.c_str(),
+                                double(bytes.size()) / i.first / 1e9, double(bytes.size()) / i.second / 1e9, i.first * 1e6);
+                }
                 if (const auto dot = ember::vec_dot_function_of(type)) {
                     // the public per-row vec_dot, for comparison (one thread)
                     const dtype activation_type = ember::vec_dot_type(type);

@@ -1,4 +1,4 @@
-// Q4_0 and Q4_K weights with 8 rows interleaved (when weights are copied
+// Q4_0, Q4_K and Q6_K weights with 8 rows interleaved (when weights are copied
 // into memory, load_options::use_mmap = false; quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
 // bytes exactly, the GEMV must compute the product (against double
 // arithmetic) and its SIMD version equal its scalar description bit for
@@ -52,7 +52,7 @@ ember::tensor_view view_of(const matrix& m, bool interleaved) {
 }
 
 // One activation row as the interleaved GEMV reads it: Q8_0 packed into
-// records (Q4_0), or plain Q8_K blocks (Q4_K).
+// records (Q4_0), or plain Q8_K blocks (Q4_K, Q6_K).
 std::vector<uint8_t> gemv_activation(dtype type, const std::vector<float>& x) {
     const int64_t n = static_cast<int64_t>(x.size());
     const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
@@ -64,7 +64,16 @@ std::vector<uint8_t> gemv_activation(dtype type, const std::vector<float>& x) {
     return packed;
 }
 
-const dtype interleavable[] = {dtype::q4_0, dtype::q4_k};
+const dtype interleavable[] = {dtype::q4_0, dtype::q4_k, dtype::q6_k};
+
+// The scalar description of a type's interleaved GEMV.
+auto scalar_gemv_of(dtype type) {
+    switch (type) {
+        case dtype::q4_0: return ember::detail::gemv_interleaved_q4_0_scalar;
+        case dtype::q4_k: return ember::detail::gemv_interleaved_q4_k_scalar;
+        default: return ember::detail::gemv_interleaved_q6_k_scalar;
+    }
+}
 
 }  // namespace
 
@@ -95,8 +104,7 @@ TEST_CASE("interleaved GEMVs: compute the product, and the SIMD kernels equal th
         const std::vector<uint8_t> activation = gemv_activation(type, x);
 
         std::vector<float> scalar(static_cast<size_t>(m.rows));
-        const auto emulate = type == dtype::q4_0 ? ember::detail::gemv_interleaved_q4_0_scalar : ember::detail::gemv_interleaved_q4_k_scalar;
-        emulate(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
+        scalar_gemv_of(type)(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
         // against double arithmetic on the dequantized weights and 8-bit activation
         const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
         std::vector<uint8_t> q8(ember::row_bytes(quantized, x.size()));
@@ -148,38 +156,57 @@ TEST_CASE("matmul on interleaved weights: the plain weights' results for 1, 3 an
     }
 }
 
-TEST_CASE("a model loaded without mmap: its weights are copied (Q4_0 interleaved), and the forward pass agrees") {
+TEST_CASE("a model loaded without mmap: its weights are copied (Q4_0 and Q6_K interleaved), and the forward pass agrees") {
     const char* root = std::getenv("EMBER_TEST_DATA");
-    const std::string path = std::string(root ? root : EMBER_DEFAULT_TEST_DATA) + "/models/llama-qbase-q4_0.gguf";
-    auto plain = ember::model::load(path);
+    const std::string models = std::string(root ? root : EMBER_DEFAULT_TEST_DATA) + "/models/";
+    auto plain = ember::model::load(models + "llama-qbase-q4_0.gguf");
     if (!plain) {
         WARN_MESSAGE(false, "skipped: " << plain.error().message);
         return;
     }
-    auto interleaved = ember::model::load(path, {false});
+    auto interleaved = ember::model::load(models + "llama-qbase-q4_0.gguf", {false});
     REQUIRE(interleaved);
     const ember::model& copied = **interleaved;
     auto in_file = [&](const char* name) { return copied.file().find_tensor(name)->data; };
+    // each copied tensor holds the file's rows: as they are, or interleaved
+    auto holds_file_rows = [](const ember::tensor_view& copy, const uint8_t* file_rows) {
+        const size_t bytes = copy.rows() * copy.row_bytes();
+        if (!copy.interleaved) return std::memcmp(copy.data, file_rows, bytes) == 0;
+        std::vector<uint8_t> rows(bytes);
+        ember::detail::deinterleave_rows(copy.type, copy.data, static_cast<int64_t>(copy.rows()), static_cast<int64_t>(copy.columns()),
+                                         rows.data(), copy.row_bytes());
+        return std::memcmp(rows.data(), file_rows, bytes) == 0;
+    };
     const ember::tensor_view& ffn_up = copied.weights().layers[0].ffn_up;
     CHECK(ffn_up.interleaved == ember::detail::can_interleave(dtype::q4_0));
     CHECK(ffn_up.data != in_file("blk.0.ffn_up.weight"));
-    // the output (Q6_K here) is copied as it is; the untied token embeddings stay in the file
+    CHECK(holds_file_rows(ffn_up, in_file("blk.0.ffn_up.weight")));
+    // the output is Q6_K here; the untied token embeddings stay in the file
     const ember::tensor_view& output = copied.weights().output;
+    CHECK(output.interleaved == ember::detail::can_interleave(dtype::q6_k));
     CHECK(output.data != in_file("output.weight"));
-    CHECK_FALSE(output.interleaved);
-    CHECK(std::memcmp(output.data, in_file("output.weight"), output.rows() * output.row_bytes()) == 0);
+    CHECK(holds_file_rows(output, in_file("output.weight")));
     CHECK(copied.weights().token_embedding.data == in_file("token_embd.weight"));
+    // a type without an interleaved GEMV is copied as it is
+    auto q4_1 = ember::model::load(models + "llama-qbase-q4_1.gguf", {false});
+    REQUIRE(q4_1);
+    const ember::tensor_view& q4_1_up = (*q4_1)->weights().layers[0].ffn_up;
+    CHECK_FALSE(q4_1_up.interleaved);
+    CHECK(q4_1_up.data != (*q4_1)->file().find_tensor("blk.0.ffn_up.weight")->data);
+    CHECK(holds_file_rows(q4_1_up, (*q4_1)->file().find_tensor("blk.0.ffn_up.weight")->data));
 
     auto a = ember::context::create(*plain, {64, 2, 0});
     auto b = ember::context::create(*interleaved, {64, 2, 0});
     REQUIRE((a && b));
     std::vector<int32_t> prompt;
     for (int32_t t = 0; t < 20; ++t) prompt.push_back((t * 37 + 5) % 512);
-    REQUIRE((*a)->evaluate(prompt));
-    REQUIRE((*b)->evaluate(prompt));
+    // logits at every position: the output projection too multiplies 20
+    // tokens (for the last position alone it would be a GEMV)
+    REQUIRE((*a)->evaluate(prompt, ember::logits_for::all));
+    REQUIRE((*b)->evaluate(prompt, ember::logits_for::all));
     const size_t n_vocab = (*a)->n_vocab();
     // a prompt runs the same kernels on the rows turned back: the same logits
-    CHECK(std::memcmp((*a)->logits(), (*b)->logits(), n_vocab * sizeof(float)) == 0);
+    CHECK(std::memcmp((*a)->logits(0), (*b)->logits(0), prompt.size() * n_vocab * sizeof(float)) == 0);
     for (int32_t step = 0; step < 4; ++step) {  // decoding sums in another order: close
         REQUIRE((*a)->evaluate({step + 7}));
         REQUIRE((*b)->evaluate({step + 7}));

@@ -272,7 +272,7 @@ inline decode_rows prepare_decode(const tensor_view& weight, const float* x, flo
 // weights; first and last multiples of 8) turned back into plain rows in the
 // thread's scratch, after the repacked GEMM's own scratch. The thread's
 // scratch (128 bytes per column) holds both: ~20 bytes per column for the
-// GEMM, 0.5625 per column and row for at most 64 Q4_0 or Q4_K rows.
+// GEMM, at most 0.82 per column and row (Q6_K) for at most 64 rows.
 inline const uint8_t* plain_rows(const tensor_view& weight, size_t first, size_t last, matmul_scratch& scratch, int thread) {
     if (!weight.interleaved) return weight.row(first);
     const int64_t n = static_cast<int64_t>(weight.columns());

@@ -1,9 +1,9 @@
 #pragma once
-// Q4_0 and Q4_K weights with 8 rows interleaved: a load-time layout (when
+// Q4_0, Q4_K and Q6_K weights with 8 rows interleaved: a load-time layout (when
 // weights are copied into memory, load_options::use_mmap = false) that lets
 // one decode instruction serve 8 rows.
 //
-// Why: the row-at-a-time 4-bit GEMVs (gemv_vnni.hpp) spend so many
+// Why: the row-at-a-time k-quant and 4-bit GEMVs (gemv_vnni.hpp) spend so many
 // instructions per byte — nibble unpacking, per-block scale conversions and
 // multiplies, per-row reductions — that they consume ~21-26 GB/s even from
 // cache, below this machine's read bandwidth: decoding them is
@@ -13,12 +13,17 @@
 // = row r): one vpdpbusd against 4 broadcast activation bytes adds 4
 // products to each of 8 rows, and 8 rows' scales convert at once.
 //
-// Per block index b (Q4_0: 8 x 18 = 144 bytes; Q4_K: 8 x 144 = 1152):
+// Per block index b (Q4_0: 8 x 18 = 144 bytes; Q4_K: 8 x 144 = 1152;
+// Q6_K: 8 x 210 = 1680):
 //   Q4_0  [ d of rows 0..7 (fp16) ][ chunk c = 0..3: rows 0..7's qs[4c..4c+3] ]
 //         (low nibbles of chunk c: codes 4c..4c+3; high: 16+4c..16+4c+3)
 //   Q4_K  [ d x 8 ][ dmin x 8 ][ scale byte k = 0..11 of rows 0..7 ]
 //         [ pair p = 0..3, chunk c = 0..7: rows 0..7's qs[32p+4c..32p+4c+3] ]
 //         (low nibbles of pair p: sub-block 2p, high: 2p+1)
+//   Q6_K  [ d x 8 ][ scale s = 0..15 of rows 0..7 ]
+//         [ half h = 0..1, chunk c = 0..7: rows 0..7's ql[64h+4c..+3],
+//           ql[64h+32+4c..+3], qh[32h+4c..+3] ]
+//         (in the order the GEMV reads them: one sequential stream)
 // A group of 8 rows takes exactly the bytes of 8 plain rows, so rows
 // [8g, 8g + 8) start where plain row 8g would: tensor_view::row(8g) stays
 // the address of group g.
@@ -96,6 +101,32 @@ inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[int
 #endif
 }
 
+// Bytes [offset, offset + 32) of 8 rows' blocks <-> 8 chunks of 32 bytes,
+// `stride` bytes apart from `out` (chunk c: bytes offset+4c..offset+4c+3 of
+// rows 0..7).
+inline void interleave_piece(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out, size_t stride = 32) {
+#if defined(EMBER_QUANT_GEMM_REPACKED)
+    __m256i v[8];  // row r's 32 bytes; transposed: chunk c of rows 0..7
+    for (int r = 0; r < interleaved_rows; ++r) v[r] = x86::load_256(row[r] + offset);
+    x86::transpose_8x8(v);
+    for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + stride * c), v[c]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 8; ++c) std::memcpy(out + stride * c + 4 * r, row[r] + offset + 4 * c, 4);
+#endif
+}
+inline void deinterleave_piece(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset, size_t stride = 32) {
+#if defined(EMBER_QUANT_GEMM_REPACKED)
+    __m256i v[8];  // the transpose is its own inverse
+    for (int c = 0; c < 8; ++c) v[c] = x86::load_256(in + stride * c);
+    x86::transpose_8x8(v);
+    for (int r = 0; r < interleaved_rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(row[r] + offset), v[r]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 8; ++c) std::memcpy(row[r] + offset + 4 * c, in + stride * c + 4 * r, 4);
+#endif
+}
+
 // Q4_K: block b of 8 plain rows <-> interleaved block (the layout above).
 inline void interleave_q4_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
     for (int r = 0; r < interleaved_rows; ++r) {
@@ -103,17 +134,7 @@ inline void interleave_q4_k_block(const uint8_t* const (&row)[interleaved_rows],
         std::memcpy(out + 16 + 2 * r, row[r] + 2, 2);
         for (int k = 0; k < 12; ++k) out[32 + 8 * k + r] = row[r][4 + k];
     }
-    for (int p = 0; p < 4; ++p) {
-#if defined(EMBER_QUANT_GEMM_REPACKED)
-        __m256i v[8];  // row r's 32 bytes of pair p; transposed: chunk c of rows 0..7
-        for (int r = 0; r < interleaved_rows; ++r) v[r] = x86::load_256(row[r] + 16 + 32 * p);
-        x86::transpose_8x8(v);
-        for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 128 + 256 * p + 32 * c), v[c]);
-#else
-        for (int r = 0; r < interleaved_rows; ++r)
-            for (int c = 0; c < 8; ++c) std::memcpy(out + 128 + 256 * p + 32 * c + 4 * r, row[r] + 16 + 32 * p + 4 * c, 4);
-#endif
-    }
+    for (int p = 0; p < 4; ++p) interleave_piece(row, 16 + 32 * p, out + 128 + 256 * p);
 }
 inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
     for (int r = 0; r < interleaved_rows; ++r) {
@@ -121,20 +142,29 @@ inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[int
         std::memcpy(row[r] + 2, in + 16 + 2 * r, 2);
         for (int k = 0; k < 12; ++k) row[r][4 + k] = in[32 + 8 * k + r];
     }
-    for (int p = 0; p < 4; ++p) {
-#if defined(EMBER_QUANT_GEMM_REPACKED)
-        __m256i v[8];  // the transpose is its own inverse
-        for (int c = 0; c < 8; ++c) v[c] = x86::load_256(in + 128 + 256 * p + 32 * c);
-        x86::transpose_8x8(v);
-        for (int r = 0; r < interleaved_rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(row[r] + 16 + 32 * p), v[r]);
-#else
-        for (int r = 0; r < interleaved_rows; ++r)
-            for (int c = 0; c < 8; ++c) std::memcpy(row[r] + 16 + 32 * p + 4 * c, in + 128 + 256 * p + 32 * c + 4 * r, 4);
-#endif
-    }
+    for (int p = 0; p < 4; ++p) deinterleave_piece(in + 128 + 256 * p, row, 16 + 32 * p);
 }
 
-// `count` (a multiple of 8) plain rows of n values of `type` (Q4_0 or Q4_K),
+// Q6_K: block b of 8 plain rows <-> interleaved block (the layout above).
+// Row bytes [32i, 32i + 32) (ql for i < 4, then qh) go to half h, slot k of
+// each 96-byte chunk run.
+inline size_t q6_k_piece_start(int i) { return i < 4 ? 144 + 768 * (i / 2) + 32 * (i % 2) : 144 + 768 * (i - 4) + 64; }
+inline void interleave_q6_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r] + 208, 2);
+        for (int s = 0; s < 16; ++s) out[16 + 8 * s + r] = row[r][192 + s];
+    }
+    for (int i = 0; i < 6; ++i) interleave_piece(row, 32 * i, out + q6_k_piece_start(i), 96);
+}
+inline void deinterleave_q6_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r] + 208, in + 2 * r, 2);
+        for (int s = 0; s < 16; ++s) row[r][192 + s] = in[16 + 8 * s + r];
+    }
+    for (int i = 0; i < 6; ++i) deinterleave_piece(in + q6_k_piece_start(i), row, 32 * i, 96);
+}
+
+// `count` (a multiple of 8) plain rows of n values of `type` (interleavable),
 // `stride` bytes apart -> interleaved groups at `out` (count * row bytes).
 inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
     const int64_t blocks = n / traits_of(type).block_size;
@@ -143,8 +173,11 @@ inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int6
         const uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
         for (int64_t b = 0; b < blocks; ++b, out += interleaved_rows * block_bytes) {
-            if (type == dtype::q4_k) interleave_q4_k_block(row, out);
-            else interleave_q4_0_block(row, out);
+            switch (type) {
+                case dtype::q4_k: interleave_q4_k_block(row, out); break;
+                case dtype::q6_k: interleave_q6_k_block(row, out); break;
+                default: interleave_q4_0_block(row, out); break;
+            }
             for (const uint8_t*& block : row) block += block_bytes;
         }
     }
@@ -159,8 +192,11 @@ inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, 
         uint8_t* row[interleaved_rows];
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
         for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * block_bytes) {
-            if (type == dtype::q4_k) deinterleave_q4_k_block(groups, row);
-            else deinterleave_q4_0_block(groups, row);
+            switch (type) {
+                case dtype::q4_k: deinterleave_q4_k_block(groups, row); break;
+                case dtype::q6_k: deinterleave_q6_k_block(groups, row); break;
+                default: deinterleave_q4_0_block(groups, row); break;
+            }
             for (uint8_t*& block : row) block += block_bytes;
         }
     }
@@ -173,7 +209,7 @@ inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t r
     const size_t block_bytes = traits_of(type).block_bytes;
     const uint8_t* group = data + static_cast<size_t>(row / interleaved_rows * interleaved_rows) * row_bytes;
     const dequantize_function dequantize = dequantize_function_of(type);
-    uint8_t plain[interleaved_rows * 144];
+    uint8_t plain[interleaved_rows * 210];  // the largest interleaved block: Q6_K's
     for (int64_t b = 0; b < n / values; ++b, group += interleaved_rows * block_bytes, out += values) {
         deinterleave_rows(type, group, interleaved_rows, values, plain, block_bytes);
         dequantize(plain + static_cast<size_t>(row % interleaved_rows) * block_bytes, out, values);
@@ -236,6 +272,36 @@ inline void gemv_interleaved_q4_k_scalar(const uint8_t* groups, int64_t rows, co
             }
         }
         for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r] - acc_min[r];
+    }
+}
+
+// The same for Q6_K against plain Q8_K blocks: per row and block, the
+// integer sum Σ_s scale_s·((q·a)_s − 32·Σa_s) (codes 0..63 stand for q − 32)
+// converted and multiplied in one FMA.
+inline void gemv_interleaved_q6_k_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / qk_k;
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        float acc[interleaved_rows] = {};
+        const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * 210, ++y) {
+            for (int r = 0; r < interleaved_rows; ++r) {
+                // byte `offset` (< 192) of row r's plain block
+                auto byte = [&](int offset) { return groups[q6_k_piece_start(offset / 32) + 96 * (offset % 32 / 4) + 4 * r + offset % 4]; };
+                int32_t total = 0;
+                for (int s = 0; s < 16; ++s) {
+                    int32_t sum = -32 * y->bsums[s];
+                    for (int e = 16 * s; e < 16 * s + 16; ++e) {
+                        const int half = e / 128, k = e % 128 / 32, l = e % 32;  // ggml's order: value 128h + 32k + l
+                        const uint8_t low = byte(64 * half + 32 * (k % 2) + l), high = byte(128 + 32 * half + l);
+                        const int code = ((k < 2 ? low : low >> 4) & 0x0F) | ((high >> (2 * k)) & 3) << 4;
+                        sum += code * y->qs[e];
+                    }
+                    total += static_cast<int8_t>(groups[16 + 8 * s + r]) * sum;
+                }
+                acc[r] = std::fma(static_cast<float>(total), fp16_to_f32(load_u16(groups + 2 * r)) * y->d, acc[r]);
+            }
+        }
+        for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r];
     }
 }
 
@@ -334,14 +400,69 @@ inline void gemv_interleaved_q4_k(const uint8_t* groups, size_t, int64_t rows, c
     }
 }
 
+// Q6_K: per half h of the block, chunk c holds values 128h + 32k + 4c..+3 of
+// each row for k = 0..3 (two ql words: low nibbles k = 0, 1, high k = 2, 3;
+// a qh word: bits 2k, 2k+1), which fall in sub-block
+// 8h + 2k + c/4. Each sub-block's sum starts at −32·Σa (the codes' offset)
+// and is scaled once with its 8 rows' int8 scales.
+inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / qk_k;
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), high_mask = _mm256_set1_epi8(0x30);
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        __m256 acc = _mm256_setzero_ps();
+        const auto* y = reinterpret_cast<const block_q8_k*>(activation);
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * 210, ++y) {
+            __m256i total = _mm256_setzero_si256();
+            for (int half = 0; half < 2; ++half) {
+                const uint8_t* chunks = groups + 144 + 768 * half;  // 96 bytes per c: ql low, ql high, qh
+                const auto* a = reinterpret_cast<const uint8_t*>(y->qs) + 128 * half;
+                // written out per k, not as loops over arrays: GCC keeps such arrays on the stack
+                auto offset_sum = [&](int sub) { return _mm256_set1_epi32(-32 * y->bsums[8 * half + sub]); };
+                auto broadcast = [](const uint8_t* bytes) { return _mm256_set1_epi32(static_cast<int>(load_u32(bytes))); };
+                for (int s = 0; s < 2; ++s) {  // chunks 4s..4s+3: sub-blocks 8h + 2k + s
+                    for (int line = 0; line < 6; ++line) prefetch(chunks + 384 * s + prefetch_ahead + 64 * line);
+                    __m256i sum_0 = offset_sum(s), sum_1 = offset_sum(2 + s), sum_2 = offset_sum(4 + s), sum_3 = offset_sum(6 + s);
+                    for (int c = 4 * s; c < 4 * s + 4; ++c) {
+                        const uint8_t* chunk = chunks + 96 * c;
+                        const __m256i low_a = load_256(chunk), low_b = load_256(chunk + 32), high = load_256(chunk + 64);
+                        // bits 2k, 2k+1 of each qh byte moved to bits 4, 5 (16-bit shifts: the masks drop what crosses bytes)
+                        const __m256i q_0 = _mm256_or_si256(_mm256_and_si256(low_a, low_mask), _mm256_and_si256(_mm256_slli_epi16(high, 4), high_mask));
+                        const __m256i q_1 = _mm256_or_si256(_mm256_and_si256(low_b, low_mask), _mm256_and_si256(_mm256_slli_epi16(high, 2), high_mask));
+                        const __m256i q_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low_a, 4), low_mask), _mm256_and_si256(high, high_mask));
+                        const __m256i q_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low_b, 4), low_mask),
+                                                            _mm256_and_si256(_mm256_srli_epi16(high, 2), high_mask));
+                        sum_0 = _mm256_dpbusd_epi32(sum_0, q_0, broadcast(a + 4 * c));
+                        sum_1 = _mm256_dpbusd_epi32(sum_1, q_1, broadcast(a + 32 + 4 * c));
+                        sum_2 = _mm256_dpbusd_epi32(sum_2, q_2, broadcast(a + 64 + 4 * c));
+                        sum_3 = _mm256_dpbusd_epi32(sum_3, q_3, broadcast(a + 96 + 4 * c));
+                    }
+                    auto scaled = [&](__m256i sum, int sub) {  // times the 8 rows' int8 scales of sub-block 8h + sub
+                        const auto* scales = reinterpret_cast<const __m128i*>(groups + 16 + 8 * (8 * half + sub));
+                        return _mm256_mullo_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64(scales)));
+                    };
+                    total = _mm256_add_epi32(total, _mm256_add_epi32(_mm256_add_epi32(scaled(sum_0, s), scaled(sum_1, 2 + s)),
+                                                                     _mm256_add_epi32(scaled(sum_2, 4 + s), scaled(sum_3, 6 + s))));
+                }
+            }
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups)), _mm256_set1_ps(y->d)), acc);
+        }
+        _mm256_storeu_ps(out + first, acc);
+    }
+}
+
 }  // namespace x86
 
 // The interleaved GEMV of a type; `packed` as in gemv_function_of.
 inline gemv_function interleaved_gemv_function_of(dtype type, bool& packed) {
     packed = type == dtype::q4_0;
-    return type == dtype::q4_0 ? x86::gemv_interleaved_q4_0 : type == dtype::q4_k ? x86::gemv_interleaved_q4_k : nullptr;
+    switch (type) {
+        case dtype::q4_0: return x86::gemv_interleaved_q4_0;
+        case dtype::q4_k: return x86::gemv_interleaved_q4_k;
+        case dtype::q6_k: return x86::gemv_interleaved_q6_k;
+        default: return nullptr;
+    }
 }
-inline bool can_interleave(dtype type) { return type == dtype::q4_0 || type == dtype::q4_k; }
+inline bool can_interleave(dtype type) { return type == dtype::q4_0 || type == dtype::q4_k || type == dtype::q6_k; }
 #else
 inline gemv_function interleaved_gemv_function_of(dtype, bool& packed) {
     packed = false;
