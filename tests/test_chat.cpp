@@ -6,8 +6,14 @@
 #include <doctest/doctest.h>
 #include <ember/runtime/chat.hpp>
 
+#include "command_runner.hpp"
 #include "test_data.hpp"
 
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -340,6 +346,88 @@ TEST_CASE("chat: multi-turn sessions reuse the KV cache and evaluate only the ne
     }
 }
 
+TEST_CASE("chat: a turn ends at the model's end-of-turn token, and the next turn evaluates only the new tokens") {
+    for (const model_case& test : cases) {
+        CAPTURE(test.file);
+        auto model = load(test.file);
+        if (!model) return;
+        const ember::tokenizer& tokenizer = model->tokenizer();
+        const int32_t end_turn = tokenizer.find_token(test.end_turn);
+        REQUIRE(end_turn >= 0);
+        REQUIRE(tokenizer.is_end_of_generation(end_turn));
+        const int32_t yes = tokenizer.encode("yes", {false, false})[0];
+        const int32_t no = tokenizer.encode(" no", {false, false})[0];
+        // The model is forced to answer "yes no" then end its turn, then
+        // " no" and end again: the end-of-turn token is sampled, not a budget.
+        auto step = std::make_shared<size_t>(0);
+        const std::vector<int32_t> script = {yes, no, end_turn, no, end_turn};
+        ember::chat_options options;
+        ember::sampler_settings greedy;
+        greedy.temperature = 0.0f;
+        options.generation.sampling = greedy.chain();
+        options.generation.max_tokens = 8;
+        options.generation.logits_processor = [step, script](float* logits, size_t n_vocab) {
+            const size_t i = (*step)++;
+            for (size_t v = 0; v < n_vocab; ++v) logits[v] = -INFINITY;
+            logits[static_cast<size_t>(i < script.size() ? script[i] : script.back())] = 0.0f;
+        };
+        ember::context_params params;
+        params.n_ctx = 256;
+        auto created = ember::chat_session::create(model, params, options);
+        REQUIRE(created);
+        ember::chat_session& session = *created;
+
+        auto first = session.send("Hello there.");
+        REQUIRE_MESSAGE(first, (first ? "" : first.error().message));
+        CHECK(first->reason == ember::stop_reason::end_of_generation);
+        CHECK(first->n_generated == 2);
+        CHECK(first->text == "yes no");
+        CHECK(first->text.find(test.end_turn) == std::string::npos);
+        // The cache holds the first prompt and both reply tokens (the end
+        // token was sampled, never evaluated).
+        const std::vector<int32_t> cached = session.cached_tokens();
+        CHECK(cached.size() == first->n_prompt_tokens + 2);
+        CHECK(session.context().n_past() == cached.size());
+
+        // Second turn, as a prefill: the render closes the reply with the
+        // template's end-of-turn and adds the new user turn; all that is new.
+        session.add({"user", "And then?"});
+        auto prompt = session.format();
+        REQUIRE(prompt);
+        REQUIRE(is_prefix(cached, prompt->tokens));  // the reply re-tokenizes to the sampled tokens
+        CHECK(prompt->tokens[cached.size()] == end_turn);
+        const size_t n_past_before = session.context().n_past();
+        auto second = session.prefill();
+        REQUIRE(second);
+        CHECK(second->n_prompt_reused == cached.size());
+        CHECK(second->n_prompt_evaluated == prompt->tokens.size() - cached.size());
+        CHECK(session.context().n_past() - n_past_before == second->n_prompt_evaluated);  // independent of the session's count
+        MESSAGE(std::string(test.file), ": turn 1 prompt ", first->n_prompt_tokens, " + reply 2; turn 2 prompt ",
+                second->n_prompt_tokens, " tokens, reused ", second->n_prompt_reused, ", evaluated ", second->n_prompt_evaluated);
+
+        // The reused cache is the real thing: the last position's logits
+        // equal a fresh context's over the whole second prompt.
+        auto fresh = ember::context::create(model, params);
+        REQUIRE(fresh);
+        REQUIRE((*fresh)->evaluate(prompt->tokens).has_value());
+        const size_t n_vocab = (*fresh)->n_vocab();
+        double difference = 0.0, reference = 0.0;
+        for (size_t v = 0; v < n_vocab; ++v) {
+            const double a = session.context().logits()[v], b = (*fresh)->logits()[v];
+            difference += (a - b) * (a - b);
+            reference += b * b;
+        }
+        CHECK(std::sqrt(difference / reference) <= 2e-3);
+
+        auto third = session.reply();
+        REQUIRE(third);
+        CHECK(third->n_prompt_evaluated == 1);  // only the last prompt token, for its logits
+        CHECK(third->reason == ember::stop_reason::end_of_generation);
+        CHECK(third->text == " no");
+        CHECK(session.messages().size() == 4);
+    }
+}
+
 TEST_CASE("chat: a failed turn leaves the history as it was") {
     auto model = load("qwen3-tiny-f16.gguf");
     if (!model) return;
@@ -351,4 +439,96 @@ TEST_CASE("chat: a failed turn leaves the history as it was") {
     CHECK_FALSE(turn);
     CHECK(session->messages().empty());
     CHECK(session->cached_tokens().size() == session->context().n_past());
+}
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    REQUIRE(file);
+    REQUIRE(std::fwrite(text.data(), 1, text.size(), file) == text.size());
+    std::fclose(file);
+}
+
+}  // namespace
+
+TEST_CASE("ember template reproduces every render of shared/chat/expected.json and refuses like the template") {
+    const std::string binary = ember_test::ember_binary();
+    const std::string expected_path = ember_test::shared_path("chat/expected.json");
+    const std::string conversations_path = ember_test::shared_path("chat/conversations.json");
+    if (binary.empty() || expected_path.empty() || conversations_path.empty()) return;
+    auto expected = json::parse(ember_test::read_text(expected_path));
+    auto conversations = json::parse(ember_test::read_text(conversations_path));
+    REQUIRE(expected);
+    REQUIRE(conversations);
+    const std::string messages_path = ember_test::temp_path("chat_cli_messages.json");
+    size_t rendered = 0, refused = 0;
+    for (const json& entry : expected->as_array()) {
+        const std::string template_name = entry["template"].as_string();
+        CAPTURE(template_name);
+        CAPTURE(entry["conversation"].as_string());
+        json variables;
+        for (const json& candidate : conversations->as_array())
+            if (candidate["name"] == entry["conversation"]) variables = candidate;
+        REQUIRE(variables.is_object());
+        variables.erase("name");
+        write_text(messages_path, variables.dump());
+        const ember_test::command_output result =
+            ember_test::run_command(binary + " template --template '" + ember_test::shared_path("chat/templates/" + template_name) +
+                        "' --messages '" + messages_path + "' --now '2026-01-15 09:30'");
+        if (entry["error"].is_string()) {
+            // "TemplateError: <message>": exit 1, nothing on stdout, the message on stderr
+            const std::string error = entry["error"].as_string();
+            const std::string message = error.substr(error.find(": ") + 2);
+            CHECK(result.exit_code == 1);
+            CHECK(result.out.empty());
+            CHECK(result.err == "ember: " + message + "\n");
+            refused += result.exit_code == 1 && result.err == "ember: " + message + "\n";
+        } else {
+            CHECK(result.exit_code == 0);
+            CHECK(result.out == entry["output"].as_string());
+            rendered += result.exit_code == 0 && result.out == entry["output"].as_string();
+        }
+    }
+    std::remove(messages_path.c_str());
+    std::printf("ember template: %zu rendered byte for byte, %zu refused, of %zu\n", rendered, refused,
+                expected->as_array().size());
+    CHECK(rendered + refused == expected->as_array().size());
+}
+
+TEST_CASE("ember chat: a multi-turn conversation streams replies and evaluates only the new tokens") {
+    const std::string binary = ember_test::ember_binary();
+    if (binary.empty()) return;
+    for (const model_case& test : cases) {
+        CAPTURE(test.file);
+        const std::string model = ember_test::shared_path(std::string("models/") + test.file);
+        if (model.empty()) return;
+        // Three user turns; a wide sampler so the random-weight model writes
+        // more than newlines; fixed seed.
+        const ember_test::command_output chat = ember_test::run_command("printf 'hello\\nhow are you\\nbye\\n' | " + binary + " chat -m '" + model +
+                                                "' -n 12 --seed 1 --temp 3 --top-k 0 --top-p 1 --min-p 0 -t 1 -c 512 "
+                                                "--system 'Be terse.'");
+        CHECK(chat.exit_code == 0);
+        // stderr: per turn "[prompt tokens evaluated: N]" then
+        // "[prompt P tokens, R reused from the cache; reply G tokens, stopped: …]"
+        std::vector<size_t> prompt, reused, evaluated;
+        size_t at = 0;
+        while ((at = chat.err.find("[prompt tokens evaluated: ", at)) != std::string::npos) {
+            size_t n_evaluated = 0, n_prompt = 0, n_reused = 0;
+            REQUIRE(std::sscanf(chat.err.c_str() + at, "[prompt tokens evaluated: %zu]\n[prompt %zu tokens, %zu reused", &n_evaluated,
+                                &n_prompt, &n_reused) == 3);
+            evaluated.push_back(n_evaluated), prompt.push_back(n_prompt), reused.push_back(n_reused);
+            ++at;
+        }
+        MESSAGE(std::string(test.file), ": ", chat.err);
+        REQUIRE(evaluated.size() == 3);
+        CHECK(std::count(chat.out.begin(), chat.out.end(), '\n') >= 3);  // one reply line per turn at least
+        CHECK(reused[0] == 0);
+        CHECK(evaluated[0] == prompt[0]);
+        for (size_t turn = 1; turn < 3; ++turn) {
+            CHECK(evaluated[turn] == prompt[turn] - reused[turn]);
+            CHECK(reused[turn] >= prompt[turn - 1]);  // the whole previous prompt came from the cache
+            CHECK(evaluated[turn] < prompt[turn] / 2);
+        }
+    }
 }

@@ -9,10 +9,12 @@
 #include <doctest/doctest.h>
 
 #include "golden.hpp"
+#include "command_runner.hpp"
 #include "test_data.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -20,9 +22,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 // Counting global allocations, to check the token loop allocates nothing.
 static std::atomic<size_t> allocation_count{0};
@@ -427,6 +427,66 @@ TEST_CASE("generate: the step API advances n tokens per call and cancels") {
     CHECK(stopped->tokens.size() < 10);
 }
 
+namespace {
+
+// Threads of this process, from /proc/self/status ("Threads:"); 0 where
+// there is no /proc (the check is then skipped).
+size_t process_threads() {
+    std::FILE* status = std::fopen("/proc/self/status", "r");
+    if (!status) return 0;
+    char line[256];
+    size_t threads = 0;
+    while (std::fgets(line, sizeof line, status))
+        if (std::strncmp(line, "Threads:", 8) == 0) threads = static_cast<size_t>(std::strtoul(line + 8, nullptr, 10));
+    std::fclose(status);
+    return threads;
+}
+
+}  // namespace
+
+TEST_CASE("generate: the step API starts no threads behind the caller's back") {
+    const std::string path = ember_test::shared_path("models/stories260K.gguf");
+    if (path.empty()) return;
+    const size_t before = process_threads();
+    if (before == 0) return;
+    auto model = ember::model::load(path);
+    REQUIRE(model.has_value());
+    for (int n_threads : {1, 2}) {
+        CAPTURE(n_threads);
+        context_params params;
+        params.n_ctx = 256;
+        params.n_threads = n_threads;
+        auto ctx = context::create(*model, params);
+        REQUIRE(ctx.has_value());
+        // The context's pool is the only source of threads: n_threads - 1
+        // workers (the caller's thread works too), none for n_threads 1.
+        const size_t with_context = process_threads();
+        CHECK(with_context == before + static_cast<size_t>(n_threads - 1));
+        generation_options options = sampled_options(3, 40);
+        options.stop = {"never appears"};
+        auto g = generation::create(**ctx, (*model)->tokenizer(), options);
+        REQUIRE(g.has_value());
+        REQUIRE(g->begin("Once upon a time").has_value());
+        CHECK(process_threads() == with_context);
+        while (!g->done()) {
+            auto step = g->advance(2);
+            REQUIRE(step.has_value());
+            CHECK(process_threads() == with_context);
+        }
+        g->cancel();
+        CHECK(process_threads() == with_context);
+        // generate() with a streaming callback: the same, on the caller's thread.
+        size_t pieces = 0;
+        auto whole = generate(**ctx, "Once upon a time", options, [&](std::string_view) {
+            CHECK(process_threads() == with_context);
+            return ++pieces < 5;
+        });
+        REQUIRE(whole.has_value());
+        CHECK(whole->reason == stop_reason::cancelled);
+    }
+    CHECK(process_threads() == before);  // the pools' workers are joined with their contexts
+}
+
 TEST_CASE("generate: errors are reported, not crashes") {
     auto qwen = load("qwen3-tiny-f16.gguf");
     if (qwen) {
@@ -519,53 +579,15 @@ TEST_CASE("generate: the token loop allocates nothing") {
     CHECK(after - before == 0);
 }
 
-namespace {
-
-// build/ember, next to the tests directory; "" (after SKIPPED) when not built.
-std::string ember_binary() {
-    char self[4096];
-    const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (length <= 0) return {};
-    std::string path(self, static_cast<size_t>(length));
-    path = path.substr(0, path.rfind('/'));             // build/tests
-    path = path.substr(0, path.rfind('/')) + "/ember";  // build/ember
-    if (!ember_test::file_exists(path)) {
-        std::fprintf(stderr, "SKIPPED: %s not built\n", path.c_str());
-        return {};
-    }
-    return path;
-}
-
-struct command_output {
-    int exit_code = -1;
-    std::string out, err;
-};
-
-command_output run_command(const std::string& command) {
-    const std::string error_path = ember_test::temp_path("run_stderr.txt");
-    command_output result;
-    FILE* pipe = ::popen((command + " 2>'" + error_path + "'").c_str(), "r");
-    if (!pipe) return result;
-    char buffer[4096];
-    size_t got;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, got);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;  // -1: killed by a signal
-    result.err = ember_test::read_text(error_path);
-    std::remove(error_path.c_str());
-    return result;
-}
-
-}  // namespace
 
 TEST_CASE("ember run: streams only the generated text; flags as documented") {
-    const std::string binary = ember_binary();
+    const std::string binary = ember_test::ember_binary();
     const std::string model = ember_test::shared_path("models/stories260K.gguf");
     if (binary.empty() || model.empty()) return;
     const std::string ember_run = binary + " run -m '" + model + "' -t 1 ";
 
     // -p "" is BOS alone; --temp 0 is greedy: the library's greedy text
-    const command_output story = run_command(ember_run + "-p '' -n 200 --temp 0");
+    const ember_test::command_output story = ember_test::run_command(ember_run + "-p '' -n 200 --temp 0");
     CHECK(story.exit_code == 0);
     CHECK(story.err.empty());
     auto m = load("stories260K.gguf", 512);
@@ -574,31 +596,46 @@ TEST_CASE("ember run: streams only the generated text; flags as documented") {
     CHECK(story.out.rfind("Once upon a time", 0) == 0);
 
     // --top-k 1 equals greedy; seeds repeat; different seeds differ
-    CHECK(run_command(ember_run + "-p '' -n 200 --top-k 1 --temp 1.3 --seed 9").out == story.out);
+    CHECK(ember_test::run_command(ember_run + "-p '' -n 200 --top-k 1 --temp 1.3 --seed 9").out == story.out);
     const std::string sampled = ember_run + "-p 'Once upon a time' -n 60 --temp 1 --top-k 0 --top-p 1 --min-p 0 --seed ";
-    const command_output seven = run_command(sampled + "7");
+    const ember_test::command_output seven = ember_test::run_command(sampled + "7");
     CHECK(seven.exit_code == 0);
-    CHECK(run_command(sampled + "7").out == seven.out);
-    CHECK(run_command(sampled + "8").out != seven.out);
+    CHECK(ember_test::run_command(sampled + "7").out == seven.out);
+    CHECK(ember_test::run_command(sampled + "8").out != seven.out);
     // every sampler flag parses
-    CHECK(run_command(ember_run + "-p 'Tom' -n 20 --temp 0.7 --top-k 30 --top-p 0.9 --min-p 0.02 --typical 0.95 "
+    CHECK(ember_test::run_command(ember_run + "-p 'Tom' -n 20 --temp 0.7 --top-k 30 --top-p 0.9 --min-p 0.02 --typical 0.95 "
                             "--repeat-penalty 1.2 --repeat-last-n 32 --presence-penalty 0.1 --frequency-penalty 0.1 "
                             "--seed 1 -c 128 --ignore-eos").exit_code == 0);
 
+    // -l/--logit-bias ID-inf bans the greedy story's first token; +BIAS
+    // on another token makes it the first one
+    const std::vector<int32_t> story_tokens = m->tok().encode(story.out, {false, false});
+    REQUIRE(!story_tokens.empty());
+    const std::string first = std::to_string(story_tokens[0]);
+    const ember_test::command_output banned = ember_test::run_command(ember_run + "-p '' -n 3 --temp 0 -l " + first + "-inf");
+    CHECK(banned.exit_code == 0);
+    CHECK(banned.out.rfind("Once", 0) != 0);
+    const std::vector<int32_t> tom = m->tok().encode("Tom", {false, false});
+    const ember_test::command_output pushed =
+        ember_test::run_command(ember_run + "-p '' -n 1 --temp 0 --logit-bias " + std::to_string(tom[0]) + "+100 -l " + first + "-1");
+    CHECK(pushed.exit_code == 0);
+    CHECK(m->tok().encode(pushed.out, {false, false}).front() == tom[0]);
+
     // stop strings (repeatable) end the text before them
-    const command_output stopped = run_command(ember_run + "-p '' -n 200 --temp 0 --stop 'zzz' --stop 'girl named'");
+    const ember_test::command_output stopped = ember_test::run_command(ember_run + "-p '' -n 200 --temp 0 --stop 'zzz' --stop 'girl named'");
     CHECK(stopped.exit_code == 0);
     CHECK(stopped.out == story.out.substr(0, story.out.find("girl named")));
 
     // errors: one line on stderr, exit 1
-    for (const char* bad : {"--top-p 2", "--top-k x", "--seed -5", "--bogus 1", "-n", "--temp nan", "-t 0"}) {
+    for (const char* bad : {"--top-p 2", "--top-k x", "--seed -5", "--bogus 1", "-n", "--temp nan", "-t 0", "-l 5", "-l x+1",
+                            "-l 5+inf", "-l 5+1x", "-l 99999-inf"}) {
         CAPTURE(bad);
-        const command_output failed = run_command(ember_run + "-p 'x' " + bad);
+        const ember_test::command_output failed = ember_test::run_command(ember_run + "-p 'x' " + bad);
         CHECK(failed.exit_code == 1);
         CHECK(failed.out.empty());
         CHECK(std::count(failed.err.begin(), failed.err.end(), '\n') == 1);
     }
-    const command_output missing = run_command(binary + " run -m /nonexistent.gguf -p x");
+    const ember_test::command_output missing = ember_test::run_command(binary + " run -m /nonexistent.gguf -p x");
     CHECK(missing.exit_code == 1);
     CHECK(std::count(missing.err.begin(), missing.err.end(), '\n') == 1);
 }

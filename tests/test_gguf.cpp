@@ -1,11 +1,16 @@
 // GGUF reader and writer: round trips of every value type, and one crafted
-// file per malformed-input class, each checked for an error naming its cause.
+// file per malformed-input class, each checked for an error naming its cause;
+// a valid file with a type ember cannot compute with is refused at model load.
 #include <doctest/doctest.h>
 #include <ember/io/gguf.hpp>
 #include <ember/io/gguf_writer.hpp>
 
-#include "test_data.hpp"
+#include <ember/model/model.hpp>
 
+#include "test_data.hpp"
+#include "tiny_model.hpp"
+
+#include <algorithm>
 #include <random>
 
 using ember::gguf_file;
@@ -196,6 +201,23 @@ TEST_CASE("counts and lengths larger than the remaining bytes are refused before
     payload.insert(payload.end(), count.begin(), count.end());
     string_arrays.set_raw("k", gguf_type::array, payload);
     check_refused(string_arrays.to_bytes(), "larger than the file can hold");
+
+    // one element whose own length is larger than the file
+    gguf_writer long_element;
+    payload = gguf_writer::bytes_of(uint32_t(gguf_type::string));
+    auto one = gguf_writer::bytes_of(uint64_t{1});
+    auto huge = gguf_writer::bytes_of(uint64_t{1} << 62);
+    payload.insert(payload.end(), one.begin(), one.end());
+    payload.insert(payload.end(), huge.begin(), huge.end());
+    long_element.set_raw("k", gguf_type::array, payload);
+    check_refused(long_element.to_bytes(), "truncated in metadata key 'k' (string array element)");
+
+    // a tensor name's length (the first field after the 24-byte header when there is no metadata)
+    gguf_writer tensor_name;
+    tensor_name.add_tensor("t", ember::dtype::f32, {4}, f32_bytes(4));
+    bytes = tensor_name.to_bytes();
+    put<uint64_t>(bytes, 24, uint64_t{1} << 62);
+    check_refused(bytes, "truncated in tensor 0 (name)");
 }
 
 TEST_CASE("unknown value types, nested arrays and duplicate keys are refused") {
@@ -278,6 +300,31 @@ TEST_CASE("tensor types: unknown ids refused; first dimension must fit the block
     gguf_writer iq;
     iq.add_tensor("t", ember::dtype::iq4_nl, {32}, std::vector<uint8_t>(18));
     CHECK(parse(iq.to_bytes()));
+}
+
+TEST_CASE("types ember reads but cannot compute with: loading a model names the tensor") {
+    // IQ*/TQ*/MXFP4 tensors are valid GGUF (`ember info` lists them); the model
+    // loader refuses them with an "unsupported type" error naming the tensor.
+    for (ember::dtype type : {ember::dtype::iq4_nl, ember::dtype::mxfp4}) {
+        auto bytes = ember_test::tiny_model_writer({}).to_bytes();
+        // retype blk.0.ffn_up.weight (f32, 32 x 64) in the tensor table: after the
+        // name come n_dims (u32), two dimensions (u64) and the type (u32); the
+        // smaller byte size still fits the f32 data the writer laid out
+        const std::string name = "blk.0.ffn_up.weight";
+        auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+        REQUIRE(at != bytes.end());
+        put<uint32_t>(bytes, static_cast<size_t>(at - bytes.begin()) + name.size() + 4 + 2 * 8, uint32_t(type));
+        auto file = parse(bytes);
+        REQUIRE_MESSAGE(file, (file ? "" : file.error().message));
+        REQUIRE(file->find_tensor(name));
+        CHECK(file->find_tensor(name)->type == type);
+        auto model = ember::model::from_file(std::move(file).value());
+        REQUIRE(!model);
+        INFO("message: " << model.error().message);
+        CHECK(model.error().code == ember::errc::unsupported);
+        CHECK(model.error().message.find("tensor '" + name + "' has unsupported type " +
+                                         std::string(ember::name_of(type))) != std::string::npos);
+    }
 }
 
 TEST_CASE("tensor data offsets: misaligned, overlapping, out of order or past the end are refused") {

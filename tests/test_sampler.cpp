@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <set>
@@ -107,6 +108,15 @@ double critical_value(size_t degrees_of_freedom) {
     return table[degrees_of_freedom];
 }
 
+// Prints and checks one goodness-of-fit test (the statistic is worth quoting).
+void check_fit(const char* what, const std::vector<size_t>& observed, const std::vector<double>& expected, size_t draws,
+               size_t degrees_of_freedom) {
+    const double statistic = chi_square(observed, expected, draws);
+    std::printf("chi-square %-28s %8.3f (df %zu, critical %.3f at p = 0.001)\n", what, statistic, degrees_of_freedom,
+                critical_value(degrees_of_freedom));
+    CHECK(statistic < critical_value(degrees_of_freedom));
+}
+
 }  // namespace
 
 TEST_CASE("random_generator: xoshiro256** and splitmix64 reference vectors") {
@@ -148,7 +158,7 @@ TEST_CASE("random_generator: floats are uniform in [0, 1)") {
         ++bins[static_cast<size_t>(u * 10)];
     }
     CHECK(outside == 0);
-    CHECK(chi_square(bins, std::vector<double>(10, 0.1), n) < critical_value(9));
+    check_fit("uniform doubles, 10 bins", bins, std::vector<double>(10, 0.1), n, 9);
 }
 
 TEST_CASE("sampler: greedy picks the largest logit, ties to the lowest id") {
@@ -306,13 +316,13 @@ TEST_CASE("sampler: draws follow the exact filtered distribution (chi-square)") 
     SUBCASE("full distribution") {
         sampler s = make_sampler({}, logits.size(), 11);
         const auto expected = expected_distribution(logits, {0, 1, 2, 3, 4, 5, 6, 7});
-        CHECK(chi_square(draw_counts(s, logits, draws), expected, draws) < critical_value(7));
+        check_fit("full distribution", draw_counts(s, logits, draws), expected, draws, 7);
     }
     SUBCASE("top-k 4, temperature 0.7") {
         sampler s = make_sampler({sampling::top_k{4}, sampling::temperature{0.7f}}, logits.size(), 12);
         const auto expected = expected_distribution(logits, {2, 4, 0, 6}, 0.7);
         const auto counts = draw_counts(s, logits, draws);
-        CHECK(chi_square(counts, expected, draws) < critical_value(3));
+        check_fit("top-k 4, temperature 0.7", counts, expected, draws, 3);
         // the test has power: the unheated distribution is rejected
         CHECK(chi_square(counts, expected_distribution(logits, {2, 4, 0, 6}), draws) > critical_value(3));
     }
@@ -321,13 +331,13 @@ TEST_CASE("sampler: draws follow the exact filtered distribution (chi-square)") 
         // cumulative 0.317 0.604 0.746 0.852 → keep 2, 4, 0, 6
         sampler s = make_sampler({sampling::top_p{0.8f}}, logits.size(), 13);
         const auto expected = expected_distribution(logits, {2, 4, 0, 6});
-        CHECK(chi_square(draw_counts(s, logits, draws), expected, draws) < critical_value(3));
+        check_fit("top-p 0.8", draw_counts(s, logits, draws), expected, draws, 3);
     }
     SUBCASE("min-p 0.2, temperature 1.5") {
         // p ≥ 0.2 p_max ⇔ logit ≥ 2 + ln 0.2 = 0.391 → 0, 2, 3, 4, 6
         sampler s = make_sampler({sampling::min_p{0.2f}, sampling::temperature{1.5f}}, logits.size(), 14);
         const auto expected = expected_distribution(logits, {0, 2, 3, 4, 6}, 1.5);
-        CHECK(chi_square(draw_counts(s, logits, draws), expected, draws) < critical_value(4));
+        check_fit("min-p 0.2, temperature 1.5", draw_counts(s, logits, draws), expected, draws, 4);
     }
     SUBCASE("typical-p 0.5") {
         // H = 1.7024 nats; distances of −log p from it: 0:0.247 4:0.453
@@ -335,7 +345,7 @@ TEST_CASE("sampler: draws follow the exact filtered distribution (chi-square)") 
         // order 0.142, 0.429, 0.535 > 0.5 → keep 0, 4, 6
         sampler s = make_sampler({sampling::typical_p{0.5f}}, logits.size(), 15);
         const auto expected = expected_distribution(logits, {0, 6, 4});
-        CHECK(chi_square(draw_counts(s, logits, draws), expected, draws) < critical_value(2));
+        check_fit("typical-p 0.5", draw_counts(s, logits, draws), expected, draws, 2);
     }
     SUBCASE("presence penalty shifts mass") {
         // the window holds id 2 (last_n 1): its logit drops by 1.5 to 0.5
@@ -350,7 +360,33 @@ TEST_CASE("sampler: draws follow the exact filtered distribution (chi-square)") 
             ++counts[static_cast<size_t>(s.sample(logits.data()))];
         }
         // one draw per seed: also checks that consecutive seeds are independent
-        CHECK(chi_square(counts, expected, draws) < critical_value(7));
+        check_fit("presence penalty 1.5", counts, expected, draws, 7);
+    }
+    SUBCASE("repeat and frequency penalties over the window, and a logit bias") {
+        // Window (last_n 3) after accepting 9, 2, 4, 2: the 9 has slid out,
+        // 2 is seen twice and 4 once. Repeat 1.3 divides their (positive)
+        // logits, frequency 0.4 subtracts 0.4 per occurrence; id 5 gets +2.
+        sampler s = make_sampler({sampling::logit_bias{{{5, 2.0f}}}, sampling::penalties{3, 1.3f, 0.4f, 0.0f}},
+                                 logits.size() + 2, 17);
+        std::vector<float> wide = logits;
+        wide.push_back(-40.0f);  // id 8: never drawn
+        wide.push_back(1.0f);    // id 9: out of the window again, so unpenalised
+        std::vector<float> adjusted = wide;
+        adjusted[5] = -1.5f + 2.0f;
+        adjusted[2] = 2.0f / 1.3f - 2 * 0.4f;
+        adjusted[4] = 1.9f / 1.3f - 1 * 0.4f;
+        std::set<int32_t> all;
+        for (int32_t id = 0; id < 10; ++id) all.insert(id);
+        const auto expected = expected_distribution(adjusted, all);
+        std::vector<size_t> counts(wide.size(), 0);
+        for (size_t i = 0; i < draws; ++i) {
+            s.reset(500000 + i);
+            for (int32_t id : {9, 2, 4, 2}) s.accept(id);
+            ++counts[static_cast<size_t>(s.sample(wide.data()))];
+        }
+        check_fit("repeat, frequency, logit bias", counts, expected, draws, 8);  // id 8 has p ~ 1e-18: 8 dof
+        // power: without the penalties and bias the counts do not fit
+        CHECK(chi_square(counts, expected_distribution(wide, all), draws) > critical_value(9));
     }
 }
 

@@ -136,3 +136,66 @@ TEST_CASE("extra vectors: emoji, CJK, scripts, whitespace runs, contractions, di
     CHECK(total > 900);
     MESSAGE("extra vectors: ", passed, "/", total, " match");
 }
+
+// ---- WordPiece, feature by feature (the bert-bge vectors cover these only in passing) ----
+
+TEST_CASE("WordPiece: lower-casing, accents, punctuation, CJK, ## continuations, [UNK], [CLS]/[SEP]") {
+    const std::string path = ember_test::shared_path("tokenizer/ggml-vocab-bert-bge.gguf");
+    if (path.empty()) return;
+    auto tok = load_tokenizer(path);
+    REQUIRE(tok);
+    using ids = std::vector<int32_t>;
+    auto pieces = [&](const ids& tokens) {
+        std::string out;
+        for (int32_t id : tokens) out += "[" + tok->token_to_piece(id) + "]";
+        return out;
+    };
+    // Lower-casing and accent stripping (NFD, nonspacing marks dropped).
+    CHECK(tok->encode("HeLLo WORLD") == tok->encode("hello world"));
+    CHECK(tok->encode("\xC3\x84pfel") == tok->encode("apfel"));                      // Äpfel
+    CHECK(tok->encode("C\xE1\xBB\xAD" "a Vi\xE1\xBB\x87t") == tok->encode("cua viet"));  // Cửa Việt
+    CHECK(tok->encode("cafe\xCC\x81") == tok->encode("caf\xC3\xA9"));                // combining acute = precomposed
+    // Punctuation: every mark its own word, ASCII symbols included.
+    CHECK(tok->decode(tok->encode("a,b!c$d")) == "a , b ! c $ d");
+    CHECK(tok->encode("a,b").size() == 3);
+    // CJK ideographs are split one per word, with or without spaces around.
+    const ids cjk = tok->encode("\xE6\x88\x91\xE6\x83\xB3");  // 我想
+    REQUIRE(cjk.size() == 2);
+    CHECK(cjk[0] == tok->encode("\xE6\x88\x91")[0]);
+    CHECK(cjk[1] == tok->encode("\xE6\x83\xB3")[0]);
+    CHECK(tok->encode("ab\xE6\x88\x91" "cd") == [&] {
+        ids joined = tok->encode("ab");
+        joined.push_back(cjk[0]);
+        for (int32_t id : tok->encode("cd")) joined.push_back(id);
+        return joined;
+    }());
+    // Greedy longest match: a long word is a word start and continuations,
+    // which decode glued to it.
+    const ids word = tok->encode("tokenization");
+    CHECK_MESSAGE(word.size() > 1, pieces(word));
+    CHECK(tok->decode(word) == "tokenization");
+    for (size_t i = 1; i < word.size(); ++i) CHECK_MESSAGE(tok->token_to_piece(word[i])[0] != ' ', pieces(word));
+    // [UNK]: a word with an unmatchable rest is one [UNK] as a whole; so is a
+    // word of more than 100 characters.
+    CHECK(tok->encode("\xF0\x9F\xA6\x99") == ids{tok->unknown()});           // 🦙
+    CHECK(tok->encode("abc\xF0\x9F\xA6\x99") == ids{tok->unknown()});        // abc🦙: one word
+    CHECK(tok->encode("abc \xF0\x9F\xA6\x99") == [&] {
+        ids expected = tok->encode("abc");
+        expected.push_back(tok->unknown());
+        return expected;
+    }());
+    CHECK(tok->encode(std::string(101, 'a')) == ids{tok->unknown()});
+    CHECK(tok->encode(std::string(100, 'a')) != ids{tok->unknown()});
+    // bge types [UNK] as a control token (llama.cpp's converter does), so it is hidden unless rendered.
+    CHECK(tok->type_of(tok->unknown()) == ember::token_type::control);
+    CHECK(tok->decode({tok->unknown()}).empty());
+    CHECK(tok->decode({tok->unknown()}, {true, true}) == "[UNK]");
+    // [CLS] text [SEP] when framed; [CLS]/[SEP] text is plain unless parsed.
+    const ids framed = tok->encode("Hello, world!", {true, false});
+    REQUIRE(framed.size() >= 2);
+    CHECK(framed.front() == tok->bos());
+    CHECK(framed.back() == tok->separator());
+    CHECK(ids(framed.begin() + 1, framed.end() - 1) == tok->encode("Hello, world!"));
+    CHECK(tok->encode("[SEP]", {false, true}) == ids{tok->separator()});
+    CHECK(tok->encode("[SEP]") != ids{tok->separator()});
+}

@@ -5,29 +5,15 @@
 
 #include <doctest/doctest.h>
 
+#include "command_runner.hpp"
 #include "test_data.hpp"
 
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace {
-
-std::string ember_binary() {
-    char self[4096];
-    const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (length <= 0) return {};
-    std::string path(self, static_cast<size_t>(length));
-    path = path.substr(0, path.rfind('/'));          // build/tests
-    path = path.substr(0, path.rfind('/')) + "/ember";  // build/ember
-    if (!ember_test::file_exists(path)) {
-        std::fprintf(stderr, "SKIPPED: %s not built\n", path.c_str());
-        return {};
-    }
-    return path;
-}
 
 std::string escape(const std::string& text) {
     std::string out;
@@ -40,30 +26,22 @@ std::string escape(const std::string& text) {
     return out;
 }
 
-// Run `ember tokenize` on lines; returns its stdout (and the exit status).
+// Run `ember tokenize` on lines; returns its stdout (and the exit code).
 std::string run_tokenize(const std::string& binary, const std::string& model, const std::string& flags,
                          const std::string& input, int& status) {
     const std::string input_path = ember_test::temp_path("tokenize_input.txt");
     std::ofstream(input_path, std::ios::binary) << input;
-    const std::string command = binary + " tokenize -m '" + model + "' " + flags + " < '" + input_path + "' 2>/dev/null";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string output;
-    if (!pipe) {
-        status = -1;
-        return output;
-    }
-    char buffer[4096];
-    size_t got;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
-    status = ::pclose(pipe);
+    const ember_test::command_output result =
+        ember_test::run_command(binary + " tokenize -m '" + model + "' " + flags + " < '" + input_path + "'");
     std::remove(input_path.c_str());
-    return output;
+    status = result.exit_code;
+    return result.out;
 }
 
 }  // namespace
 
 TEST_CASE("ember tokenize reproduces the reference vectors from stdin") {
-    const std::string binary = ember_binary();
+    const std::string binary = ember_test::ember_binary();
     if (binary.empty()) return;
     const std::pair<const char*, const char*> vocabularies[] = {
         {"llama-bpe", "models/llama3-tiny-f16.gguf"},
@@ -106,7 +84,7 @@ TEST_CASE("ember tokenize reproduces the reference vectors from stdin") {
 }
 
 TEST_CASE("ember tokenize: plain by default, --special adds BOS and parses special tokens, errors exit 1") {
-    const std::string binary = ember_binary();
+    const std::string binary = ember_test::ember_binary();
     const std::string llama3 = ember_test::shared_path("models/llama3-tiny-f16.gguf");
     const std::string qwen = ember_test::shared_path("models/qwen2-tiny-f16.gguf");
     if (binary.empty() || llama3.empty() || qwen.empty()) return;

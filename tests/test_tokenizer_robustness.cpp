@@ -66,9 +66,9 @@ TEST_CASE("long runs tokenize in well under a second (merging is O(n log n))") {
             const auto ids = tok->encode(text);
             const double elapsed = seconds_since(start);
             slowest = std::max(slowest, elapsed);
-            CHECK_MESSAGE(elapsed < long_run_seconds, relative, ": ", name, " took ", elapsed, " s");
+            CHECK_MESSAGE(elapsed < long_run_seconds, relative, ": ", std::string(name), " took ", elapsed, " s");
             if (is_byte_preserving(relative)) {
-                CHECK_MESSAGE(tok->decode(ids) == text, relative, ": ", name);
+                CHECK_MESSAGE(tok->decode(ids) == text, relative, ": ", std::string(name));
             } else if (text[0] != ' ') {
                 CHECK(!ids.empty());
             }
@@ -359,6 +359,40 @@ TEST_CASE("GGUF vocabularies: missing keys, wrong types, bad ids and unknown mod
         fails_naming(writer, "tokenizer.ggml.token_type");
     }
     {
+        // Every pre-tokenizer name ember accepts, and the absent key ("default").
+        const std::pair<const char*, ember::pre_tokenizer> names[] = {
+            {"llama-bpe", ember::pre_tokenizer::llama3}, {"llama3", ember::pre_tokenizer::llama3},
+            {"qwen2", ember::pre_tokenizer::qwen2},      {"gpt-2", ember::pre_tokenizer::gpt2},
+            {"gpt2", ember::pre_tokenizer::gpt2},        {"default", ember::pre_tokenizer::gpt2}};
+        for (const auto& [name, expected] : names) {
+            auto writer = base();
+            writer.set("tokenizer.ggml.pre", name);
+            auto tok = load(writer);
+            REQUIRE_MESSAGE(tok, name);
+            CHECK_MESSAGE(tok->vocab().pre == expected, name);
+        }
+        ember::gguf_writer writer;
+        writer.set("tokenizer.ggml.model", "gpt2");
+        writer.set_array<std::string>("tokenizer.ggml.tokens", {"a", "b", "ab"});
+        writer.set_array<std::string>("tokenizer.ggml.merges", {"a b"});
+        auto tok = load(writer);
+        REQUIRE(tok);
+        CHECK(tok->vocab().pre == ember::pre_tokenizer::gpt2);
+        CHECK_FALSE(tok->add_bos_by_default());
+        CHECK(tok->encode("ab") == std::vector<int32_t>{2});
+    }
+    {
+        // Each special id is validated against n_vocab (4 tokens here).
+        for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id",
+                                "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id",
+                                "tokenizer.ggml.seperator_token_id", "tokenizer.ggml.mask_token_id"}) {
+            auto writer = base();
+            writer.set(key, uint32_t{4});
+            fails_naming(writer, key);
+            CHECK(load(writer).error().code == ember::errc::out_of_range);
+        }
+    }
+    {
         auto writer = base();
         writer.set("tokenizer.ggml.pre", "some-future-regex");
         fails_naming(writer, "tokenizer.ggml.pre");
@@ -486,4 +520,73 @@ TEST_CASE("pre-tokenizer splits: case-insensitive contractions include long s, d
     CHECK(split("x\xEF\xBB\xBF\xEF\xBB\xBFy", 1) == pieces{"x", "\xEF\xBB\xBF\xEF\xBB\xBF", "y"});  // U+FEFF is not
     CHECK(split("!!\n\nx", 1) == pieces{"!!\n\n", "x"});
     CHECK(split("  ", 0) == pieces{"  "});
+}
+
+// ---- SentencePiece by hand: scores decide the merges, add_space_prefix, byte fallback, unknown ----
+
+namespace {
+
+// ▁ a b and their merges, <unk>/<s>/</s>, and (optionally) byte tokens for é.
+ember::vocabulary tiny_spm(float score_ab, float score_space_a, bool with_bytes) {
+    ember::vocabulary vocab;
+    vocab.model = ember::tokenizer_model::sentencepiece;
+    vocab.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "ab", "\xE2\x96\x81" "a"};
+    vocab.scores = {0, 0, 0, -1, -2, -2, score_ab, score_space_a};
+    vocab.types = {ember::token_type::unknown, ember::token_type::control, ember::token_type::control,
+                   ember::token_type::normal,  ember::token_type::normal,  ember::token_type::normal,
+                   ember::token_type::normal,  ember::token_type::normal};
+    if (with_bytes) {
+        for (const char* byte : {"<0xC3>", "<0xA9>"}) {
+            vocab.tokens.push_back(byte);
+            vocab.scores.push_back(0);
+            vocab.types.push_back(ember::token_type::byte);
+        }
+    }
+    vocab.unknown = 0, vocab.bos = 1, vocab.eos = 2;
+    vocab.add_bos = true;
+    return vocab;
+}
+
+}  // namespace
+
+TEST_CASE("SentencePiece by hand: scores, add_space_prefix, byte fallback, unknown token") {
+    using ids = std::vector<int32_t>;
+    // "▁ab" is not a token: the higher-scoring pair merges first and decides the split.
+    auto ab_first = ember::tokenizer::create(tiny_spm(-0.5f, -1.5f, true));
+    auto space_a_first = ember::tokenizer::create(tiny_spm(-1.5f, -0.5f, true));
+    REQUIRE(ab_first);
+    REQUIRE(space_a_first);
+    CHECK(ab_first->encode("ab") == ids{3, 6});        // ▁ ab
+    CHECK(space_a_first->encode("ab") == ids{7, 5});   // ▁a b
+    CHECK(ab_first->encode("ab", {true, false}) == ids{1, 3, 6});
+    CHECK(ab_first->encode("a b") == ids{7, 3, 5});    // spaces are ▁, merged by score too
+    CHECK(ab_first->decode(ab_first->encode("a b")) == "a b");
+
+    // add_space_prefix off: no leading ▁.
+    auto vocab = tiny_spm(-0.5f, -1.5f, true);
+    vocab.add_space_prefix = false;
+    auto no_prefix = ember::tokenizer::create(std::move(vocab));
+    REQUIRE(no_prefix);
+    CHECK(no_prefix->encode("ab") == ids{6});
+    CHECK(no_prefix->decode({6}) == "ab");
+    CHECK(ab_first->decode({3, 6}) == "ab");           // the added ▁ is dropped again
+
+    // Byte fallback: é is not a token, its bytes are.
+    CHECK(no_prefix->encode("\xC3\xA9") == ids{8, 9});
+    CHECK(no_prefix->encode("a\xC3\xA9") == ids{4, 8, 9});
+    CHECK(no_prefix->decode({4, 8, 9}) == "a\xC3\xA9");
+    CHECK(ab_first->encode("\xC3\xA9") == ids{3, 8, 9});
+
+    // Without byte tokens, a character that is no token is the unknown token.
+    vocab = tiny_spm(-0.5f, -1.5f, false);
+    vocab.add_space_prefix = false;
+    auto no_bytes = ember::tokenizer::create(std::move(vocab));
+    REQUIRE(no_bytes);
+    CHECK(no_bytes->encode("a\xC3\xA9" "b") == ids{4, 0, 5});
+    CHECK(no_bytes->encode("\xFF") == ids{0});           // an invalid byte too
+    CHECK(no_bytes->decode({4, 0, 5}) == "a\xEF\xBF\xBD" "b");
+    CHECK(no_bytes->decode({4, 0, 5}, {true, true}) == "a<unk>b");
+    // <unk> typed in text is plain text unless special tokens are parsed.
+    CHECK(no_bytes->encode("<unk>") != ids{0});
+    CHECK(no_bytes->encode("<unk>", {false, true}) == ids{0});
 }

@@ -22,7 +22,7 @@ namespace {
 const std::set<std::string> value_options = {
     "-m", "--model", "--system", "-n", "--n-predict", "-t", "--threads", "-c", "--ctx-size", "--temp", "--top-k",
     "--top-p", "--min-p", "--typical", "--repeat-penalty", "--repeat-last-n", "--presence-penalty",
-    "--frequency-penalty", "--seed", "-s"};
+    "--frequency-penalty", "--seed", "-s", "-l", "--logit-bias"};
 const std::set<std::string> flag_options = {"--no-thinking", "--quiet", "--no-mmap"};
 
 int run_chat(const std::vector<std::string>& args) {

@@ -19,7 +19,7 @@ namespace {
 const std::set<std::string> value_options = {
     "-m", "--model", "-p", "--prompt", "-n", "--n-predict", "-t", "--threads", "-c", "--ctx-size",
     "--temp", "--top-k", "--top-p", "--min-p", "--typical", "--repeat-penalty", "--repeat-last-n",
-    "--presence-penalty", "--frequency-penalty", "--seed", "-s", "--stop"};
+    "--presence-penalty", "--frequency-penalty", "--seed", "-s", "-l", "--logit-bias", "--stop"};
 const std::set<std::string> flag_options = {"--ignore-eos", "--no-mmap"};
 
 // Rejects unknown options and stray arguments (arguments() accepts anything).
@@ -80,7 +80,7 @@ int run_run(const std::vector<std::string>& args) {
 const register_command registration({"run",
                                      "run -m MODEL -p TEXT [-n N] [--temp T --top-k K --top-p P --min-p P --typical P "
                                      "--repeat-penalty R --repeat-last-n N --presence-penalty P --frequency-penalty P "
-                                     "--seed S --stop STR --ignore-eos -t THREADS -c N_CTX --no-mmap]  generate text",
+                                     "-l TOKEN(+|-)BIAS --seed S --stop STR --ignore-eos -t THREADS -c N_CTX --no-mmap]  generate text",
                                      run_run});
 
 }  // namespace

@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ember_cli {
 
@@ -71,6 +73,29 @@ struct number_parser {
             error = command + ": " + name + " expects a non-negative integer (or -1), got '" + text + "'";
         return value;
     }
+    // -l / --logit-bias TOKEN(+|-)BIAS, repeatable, in llama.cpp's form:
+    // "15043+1", "15043-1.5", "15043-inf" (never this token). The library
+    // checks the token against the vocabulary.
+    std::vector<ember::sampling::token_bias> logit_biases() {
+        std::vector<ember::sampling::token_bias> biases;
+        for (const char* name : {"-l", "--logit-bias"})
+            for (const std::string& text : options.get_all(name)) {
+                char* end = nullptr;
+                errno = 0;
+                const long long token = std::strtoll(text.c_str(), &end, 10);
+                const bool signed_bias = end != text.c_str() && (*end == '+' || *end == '-');
+                const double bias = signed_bias ? std::strtod(end, &end) : 0.0;
+                if (!std::isdigit(static_cast<unsigned char>(text[0])) || !signed_bias || *end != '\0' || errno == ERANGE ||
+                    token > INT32_MAX || std::isnan(bias) || bias == HUGE_VAL) {
+                    if (error.empty())
+                        error = command + ": " + name + " expects TOKEN_ID+BIAS or TOKEN_ID-BIAS (e.g. 15043+1, 15043-inf), got '" +
+                                text + "'";
+                    continue;
+                }
+                biases.push_back({static_cast<int32_t>(token), static_cast<float>(bias)});
+            }
+        return biases;
+    }
 };
 
 struct generation_settings {
@@ -96,6 +121,7 @@ inline generation_settings parse_generation_settings(number_parser& parse) {
     sampling.repeat_penalty = static_cast<float>(parse.real("--repeat-penalty", sampling.repeat_penalty));
     sampling.presence_penalty = static_cast<float>(parse.real("--presence-penalty", sampling.presence_penalty));
     sampling.frequency_penalty = static_cast<float>(parse.real("--frequency-penalty", sampling.frequency_penalty));
+    sampling.logit_bias = parse.logit_biases();
     sampling.seed = parse.seed();
     return settings;
 }
