@@ -78,10 +78,16 @@ TEST_CASE("zero-shot log-likelihoods equal log-softmax sums of the golden logits
                 for (size_t end : ends)
                     continuations.emplace_back(entry.tokens.begin() + static_cast<std::ptrdiff_t>(split),
                                                entry.tokens.begin() + static_cast<std::ptrdiff_t>(end));
+                const size_t evaluated_before = (*context)->n_evaluated();
                 auto scores = ember::continuation_log_likelihoods(**context, prompt, continuations);
                 REQUIRE_MESSAGE(scores, (scores ? "" : scores.error().message));
                 REQUIRE(scores->size() == ends.size());
                 CHECK((*context)->n_past() == split);  // the prompt is left in the context
+                // the prompt evaluated once; of each continuation, all tokens
+                // but the last (whose logits score nothing)
+                size_t expected_evaluations = split;
+                for (const auto& continuation : continuations) expected_evaluations += continuation.size() - 1;
+                CHECK((*context)->n_evaluated() - evaluated_before == expected_evaluations);
                 for (size_t c = 0; c < ends.size(); ++c) {
                     const double expected = golden_log_likelihood(entry, golden.n_vocab, split, ends[c]);
                     const double length = static_cast<double>(ends[c] - split);

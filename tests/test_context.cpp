@@ -81,6 +81,7 @@ TEST_CASE("context overflow and bad token ids are errors that leave the context 
     CHECK((*context)->evaluate(sample_tokens(6)));
     CHECK((*context)->n_past() == 16);
     CHECK(!(*context)->evaluate({1}));
+    CHECK((*context)->n_evaluated() == 16);  // refused calls evaluate nothing
 }
 
 TEST_CASE("truncate to a prefix then re-evaluate equals a fresh evaluation") {
@@ -95,6 +96,7 @@ TEST_CASE("truncate to a prefix then re-evaluate equals a fresh evaluation") {
     CHECK(!(*context)->truncate(13));
     std::vector<int32_t> tail = {3, 4, 5};
     REQUIRE((*context)->evaluate(tail));
+    CHECK((*context)->n_evaluated() == 23);  // truncated positions were evaluated too
     std::vector<int32_t> expected(tokens.begin(), tokens.begin() + 12);
     expected.insert(expected.end(), tail.begin(), tail.end());
     REQUIRE((*fresh)->evaluate(expected));

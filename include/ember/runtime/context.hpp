@@ -60,6 +60,10 @@ public:
     size_t n_hidden_rows() const { return n_hidden_rows_; }
 
     size_t n_past() const { return n_past_; }
+    // Tokens run through the model since the context was created (every
+    // evaluate(), including positions later truncated and re-evaluated):
+    // what a cache reuse saves shows here.
+    size_t n_evaluated() const { return n_evaluated_; }
     size_t n_ctx() const { return n_ctx_; }
     size_t n_vocab() const { return model_->config().n_vocab; }
     const ember::model& model() const { return *model_; }
@@ -93,6 +97,7 @@ private:
     std::shared_ptr<const ember::model> model_;
     size_t n_ctx_, n_batch_;
     size_t n_past_ = 0;
+    size_t n_evaluated_ = 0;
     thread_pool pool_;
     matmul_scratch matmul_scratch_;
 
@@ -213,6 +218,7 @@ inline result<void> context::forward(const int32_t* tokens, size_t n, logits_for
         feed_forward_block(weights.layers[l], n);
     }
     n_past_ += n;
+    n_evaluated_ += n;
 
     // Final norm (decoders) → hidden states; the output projection → logits.
     if (weights.output_norm) normalize(x_.data(), hidden_.data(), n, weights.output_norm, weights.output_norm_bias);
