@@ -27,10 +27,14 @@
 //     render at the placeholders gives the template's own text; putting the
 //     real strings back must reproduce the real render byte for byte, and
 //     then the placeholders' spans are user data (the usual case: ChatML,
-//     Llama 3, Qwen 3 for ordinary messages).
-//  2. When it does not — the template transformed or inspected the content
-//     (|trim on padded text, splitting off <think>…</think>, branching on
-//     its length) — the rule is: a special token whose text occurs anywhere
+//     Llama 3, Qwen 3 for ordinary messages). If that fails, once more with
+//     each string's leading and trailing whitespace kept outside its
+//     placeholder, so that templates which |trim the content (Llama 3)
+//     still separate; that whitespace then counts as template text (it
+//     cannot spell a special token).
+//  2. When neither reproduces the render — the template transformed or
+//     inspected the content otherwise (splitting off <think>…</think>,
+//     slicing, branching on its length) — the rule is: a special token whose text occurs anywhere
 //     in the user data is plain text everywhere in this prompt; every other
 //     special token is parsed. No user can forge a control token this way;
 //     the price, only in this rare case, is that the template's own copies
@@ -174,7 +178,8 @@ private:
 // Replaces user strings in a message by placeholders, collecting the originals.
 struct chat_placeholders {
     std::string prefix;                // letters only; occurs nowhere in the inputs
-    std::vector<std::string> strings;  // originals, by placeholder number
+    bool keep_whitespace = false;      // a string's leading/trailing whitespace stays outside its placeholder
+    std::vector<std::string> strings;  // what each placeholder stands for, by number
 
     std::string name(size_t index) const { return prefix + std::to_string(index) + "Z"; }
 
@@ -183,9 +188,14 @@ struct chat_placeholders {
     // placeholder would turn a falsy value truthy).
     void replace(json& value, std::string_view key) {
         if (value.is_string()) {
-            if (key == "role" || key == "type" || value.as_string().empty()) return;
-            strings.push_back(value.as_string());
-            value = json(name(strings.size() - 1));
+            const std::string& text = value.as_string();
+            if (key == "role" || key == "type" || text.empty()) return;
+            // the template's own notion of whitespace (Python's str.strip)
+            std::string core = keep_whitespace ? jinja::strip_text(text, nullptr, true, true) : text;
+            size_t lead = core.empty() ? text.size() : text.find(core);
+            if (lead == std::string::npos) core = text, lead = 0;  // not valid UTF-8: kept whole
+            strings.push_back(core);
+            value = json(text.substr(0, lead) + name(strings.size() - 1) + text.substr(lead + core.size()));
         } else if (value.is_array()) {
             for (json& item : value.as_array()) replace(item, key);
         } else if (value.is_object()) {
@@ -264,16 +274,19 @@ public:
 
         // Rule 1: placeholders. `template_bytes` marks the render's bytes the template wrote.
         std::vector<bool> template_bytes;
-        detail::chat_placeholders placeholders;
-        placeholders.prefix = placeholder_prefix(request, messages, prompt.text);
-        json replaced = messages;
-        placeholders.replace(replaced, "");
+        const std::string prefix = placeholder_prefix(request, messages, prompt.text);
         bool separated = false;
-        if (placeholders.strings.empty()) {
-            template_bytes.assign(prompt.text.size(), true);
-            separated = true;
-        } else if (auto with_placeholders = template_.render(context_for(request, std::move(replaced)), options_)) {
-            separated = substitute(*with_placeholders, placeholders, prompt.text, template_bytes);
+        for (bool keep_whitespace : {false, true}) {
+            detail::chat_placeholders placeholders{prefix, keep_whitespace, {}};
+            json replaced = messages;
+            placeholders.replace(replaced, "");
+            if (placeholders.strings.empty()) {
+                template_bytes.assign(prompt.text.size(), true);
+                separated = true;
+            } else if (auto with_placeholders = template_.render(context_for(request, std::move(replaced)), options_)) {
+                separated = substitute(*with_placeholders, placeholders, prompt.text, template_bytes);
+            }
+            if (separated) break;
         }
 
         std::vector<bool> excluded;  // rule 2: special tokens that are plain text in this prompt
