@@ -7,10 +7,13 @@
 
 #include <ember/model/model.hpp>
 
+#include "command_runner.hpp"
 #include "test_data.hpp"
 #include "tiny_model.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 using ember::gguf_file;
@@ -378,17 +381,45 @@ TEST_CASE("open: missing file and non-GGUF file give clear errors") {
     std::remove(path.c_str());
 }
 
-TEST_CASE("every shared model and vocabulary file is read") {
-    const char* files[] = {"models/stories260K.gguf", "models/llama3-tiny-f16.gguf", "models/qwen2-tiny-f16.gguf",
-                           "models/qwen3-tiny-f16.gguf", "models/gpt2-tiny-f32.gguf", "models/bert-tiny-f32.gguf",
-                           "models/bert-cls-tiny-f32.gguf", "models/qwen3-cls-tiny-f16.gguf",
-                           "models/llama-qbase-q4_k_m.gguf", "tokenizer/ggml-vocab-gpt-2.gguf",
-                           "tokenizer/ggml-vocab-llama-spm.gguf", "tokenizer/ggml-vocab-bert-bge.gguf"};
-    for (const char* relative : files) {
-        const std::string path = ember_test::shared_path(relative);
-        if (path.empty()) continue;
-        auto file = gguf_file::open(path);
-        CHECK_MESSAGE(file, relative << ": " << (file ? "" : file.error().message));
-        if (file) CHECK(file->get<std::string_view>("general.architecture"));
+TEST_CASE("every shared model and vocabulary file is read, by the reader and by ember info") {
+    const std::string binary = ember_test::ember_binary();
+    size_t read = 0;
+    for (const char* folder : {"models", "tokenizer"}) {
+        const std::string directory = ember_test::shared_path(folder);
+        if (directory.empty()) return;
+        std::vector<std::string> paths;
+        for (const auto& entry : std::filesystem::directory_iterator(directory))
+            if (entry.path().extension() == ".gguf") paths.push_back(entry.path().string());
+        std::sort(paths.begin(), paths.end());
+        CHECK(!paths.empty());
+        for (const std::string& path : paths) {
+            CAPTURE(path);
+            auto file = gguf_file::open(path);
+            CHECK_MESSAGE(file, (file ? "" : file.error().message));
+            if (file) CHECK(file->get<std::string_view>("general.architecture"));
+            if (binary.empty()) continue;
+            const ember_test::command_output info = ember_test::run_command(binary + " info -m '" + path + "'");
+            CHECK(info.exit_code == 0);
+            CHECK(info.err.empty());
+            CHECK(info.out.find("\nmetadata (") != std::string::npos);
+            CHECK(info.out.find("\ntensors (") != std::string::npos);
+            // models: the hyperparameters as ember parsed them; vocabulary-only files: why there are none
+            if (std::string(folder) == "models") CHECK(info.out.find("\nhyperparameters (") != std::string::npos);
+            else CHECK(info.out.find("\nhyperparameters: none (") != std::string::npos);
+            ++read;
+        }
     }
+    MESSAGE("ember info read ", read, " files");
+    if (binary.empty()) return;
+    // an invalid file: one line naming the cause, exit 1
+    const std::string truncated = ember_test::temp_path("info_truncated.gguf");
+    std::vector<uint8_t> bytes = sample_writer().to_bytes();
+    bytes.resize(bytes.size() / 2);
+    std::ofstream(truncated, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    const ember_test::command_output refused = ember_test::run_command(binary + " info -m '" + truncated + "'");
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.empty());
+    CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+    CHECK(refused.err.find("truncated") != std::string::npos);
+    std::remove(truncated.c_str());
 }

@@ -3,6 +3,7 @@
 #include "command.hpp"
 
 #include <ember/io/gguf.hpp>
+#include <ember/model/model_config.hpp>
 
 #include <cinttypes>
 #include <cstring>
@@ -54,6 +55,30 @@ std::string describe(const ember::gguf_value& value) {
     return out;
 }
 
+// The hyperparameters ember reads from the metadata, as it understood them;
+// or why it cannot (a vocabulary-only file, an unsupported architecture).
+void print_hyperparameters(const ember::gguf_file& file) {
+    auto parsed = ember::model_config::from_gguf(file);
+    if (!parsed) {
+        std::printf("\nhyperparameters: none (%s)\n", parsed.error().message.c_str());
+        return;
+    }
+    const ember::model_config& c = *parsed;
+    static const char* const rope_names[] = {"none (learned positions)", "NORM (adjacent pairs)", "NEOX (split halves)"};
+    static const char* const pooling_names[] = {"none", "mean", "cls", "last", "rank"};
+    std::printf("\nhyperparameters (%s):\n", c.arch_name.c_str());
+    std::printf("  vocabulary %u, trained context %u, %s\n", c.n_vocab, c.n_ctx_train, c.causal ? "causal decoder" : "encoder");
+    std::printf("  layers %u, embedding %u, feed-forward %u\n", c.n_layer, c.n_embd, c.n_ff);
+    std::printf("  attention heads %u (key/value heads %u), head dimension %u\n", c.n_head, c.n_head_kv, c.head_dim);
+    std::printf("  norm %s, epsilon %g\n", c.norm == ember::norm_kind::rms ? "RMSNorm" : "LayerNorm", double(c.norm_eps));
+    std::printf("  rope %s", rope_names[static_cast<int>(c.rope)]);
+    if (c.rope != ember::rope_style::none)
+        std::printf(", %u dimensions, base %g, frequency scale %g", c.rope_dim, double(c.rope_theta), double(c.rope_freq_scale));
+    std::printf("\n  pooling %s", pooling_names[static_cast<int>(c.pooling_type)]);
+    for (size_t i = 0; i < c.class_labels.size(); ++i) std::printf("%s%s", i ? ", " : "; labels ", c.class_labels[i].c_str());
+    std::printf("\n");
+}
+
 int run_info(const std::vector<std::string>& args) {
     arguments options(args, {});
     if (!options.error().empty()) return fail(options.error());
@@ -67,6 +92,8 @@ int run_info(const std::vector<std::string>& args) {
     std::printf("\nmetadata (%zu keys):\n", file->metadata().size());
     for (const auto& entry : file->metadata())
         std::printf("  %-48.*s %s\n", static_cast<int>(entry.key.size()), entry.key.data(), describe(entry.value).c_str());
+
+    print_hyperparameters(*file);
 
     uint64_t total_bytes = 0, total_elements = 0;
     std::printf("\ntensors (%zu):\n  %-40s %-8s %-28s %12s\n", file->tensors().size(), "name", "type", "shape", "bytes");
