@@ -36,7 +36,7 @@ struct model_expectation {
     const char* name;
     double rms_bound;
     size_t greedy_must_match;  // tokens of the 24 that must agree (all on float models)
-    bool copy = false;         // load_options::use_mmap = false: weights copied, Q4_0 interleaved
+    bool copy = false;         // load_options::use_mmap = false: weights copied, 4/5-bit and Q6_K rows interleaved
 };
 
 void check_decoder(const model_expectation& expectation) {
@@ -112,7 +112,7 @@ TEST_CASE("decoder logits and greedy continuations match the reference") {
         {"llama-qbase-q4_0", 3e-2, 4},     {"llama-qbase-q4_1", 3e-2, 4},     {"llama-qbase-q5_0", 3e-2, 4},
         {"llama-qbase-q5_1", 3e-2, 4},     {"llama-qbase-q2_k", 3e-2, 4},     {"llama-qbase-q3_k_m", 3e-2, 4},
         {"llama-qbase-q4_k_m", 3e-2, 4},   {"llama-qbase-q5_k_m", 3e-2, 4},   {"llama-qbase-q6_k", 3e-2, 4},
-        {"llama-qbase-q4_0", 3e-2, 4, true},     {"llama-qbase-q4_k_m", 3e-2, 4, true},
+        {"llama-qbase-q4_0", 3e-2, 4, true},     {"llama-qbase-q5_0", 3e-2, 4, true},     {"llama-qbase-q4_k_m", 3e-2, 4, true},
     };
     for (const auto& expectation : models) check_decoder(expectation);
 }

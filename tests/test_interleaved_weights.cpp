@@ -1,4 +1,4 @@
-// Q4_0, Q4_K and Q6_K weights with 8 rows interleaved (when weights are copied
+// Q4_0, Q5_0, Q4_K and Q6_K weights with 8 rows interleaved (when weights are copied
 // into memory, load_options::use_mmap = false; quant/detail/interleaved_rows.hpp): the layout must hold the plain rows'
 // bytes exactly, the GEMV must compute the product (against double
 // arithmetic) and its SIMD version equal its scalar description bit for
@@ -51,25 +51,29 @@ ember::tensor_view view_of(const matrix& m, bool interleaved) {
     return view;
 }
 
-// One activation row as the interleaved GEMV reads it: Q8_0 packed into
-// records (Q4_0), or plain Q8_K blocks (Q4_K, Q6_K).
+// The legacy formats' GEMVs take Q8_0 activations packed into records, the
+// k-quants' plain Q8_K blocks.
+bool is_legacy(dtype type) { return type == dtype::q4_0 || type == dtype::q5_0; }
+
+// One activation row as the interleaved GEMV reads it.
 std::vector<uint8_t> gemv_activation(dtype type, const std::vector<float>& x) {
     const int64_t n = static_cast<int64_t>(x.size());
-    const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
+    const dtype quantized = is_legacy(type) ? dtype::q8_0 : dtype::q8_k;
     std::vector<uint8_t> q8(ember::row_bytes(quantized, x.size()));
     ember::quantize_function_of(quantized)(x.data(), q8.data(), n);
-    if (type != dtype::q4_0) return q8;
+    if (!is_legacy(type)) return q8;
     std::vector<uint8_t> packed(ember::detail::gemm_activation_bytes(type, n));
     ember::detail::gemm_pack_activation(type, q8.data(), n, packed.data());
     return packed;
 }
 
-const dtype interleavable[] = {dtype::q4_0, dtype::q4_k, dtype::q6_k};
+const dtype interleavable[] = {dtype::q4_0, dtype::q5_0, dtype::q4_k, dtype::q6_k};
 
 // The scalar description of a type's interleaved GEMV.
 auto scalar_gemv_of(dtype type) {
     switch (type) {
         case dtype::q4_0: return ember::detail::gemv_interleaved_q4_0_scalar;
+        case dtype::q5_0: return ember::detail::gemv_interleaved_q5_0_scalar;
         case dtype::q4_k: return ember::detail::gemv_interleaved_q4_k_scalar;
         default: return ember::detail::gemv_interleaved_q6_k_scalar;
     }
@@ -106,7 +110,7 @@ TEST_CASE("interleaved GEMVs: compute the product, and the SIMD kernels equal th
         std::vector<float> scalar(static_cast<size_t>(m.rows));
         scalar_gemv_of(type)(m.interleaved.data(), m.rows, activation.data(), m.n, scalar.data());
         // against double arithmetic on the dequantized weights and 8-bit activation
-        const dtype quantized = type == dtype::q4_0 ? dtype::q8_0 : dtype::q8_k;
+        const dtype quantized = is_legacy(type) ? dtype::q8_0 : dtype::q8_k;
         std::vector<uint8_t> q8(ember::row_bytes(quantized, x.size()));
         ember::quantize_function_of(quantized)(x.data(), q8.data(), m.n);
         std::vector<float> a(static_cast<size_t>(m.n)), w(static_cast<size_t>(m.n));
@@ -129,7 +133,7 @@ TEST_CASE("interleaved GEMVs: compute the product, and the SIMD kernels equal th
         bool packed = false;
         std::vector<float> vector(static_cast<size_t>(m.rows));
         ember::detail::interleaved_gemv_function_of(type, packed)(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
-        CHECK(packed == (type == dtype::q4_0));
+        CHECK(packed == is_legacy(type));
         CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
 #endif
     }

@@ -20,7 +20,7 @@ struct load_options {
     // true: weights are read in place from the mapped file (load in about a
     // millisecond, pages shared with other processes). false: the weights
     // matrix products read are copied into the model's own memory, in huge
-    // pages and, for Q4_0, Q4_K and Q6_K on AVX-512 VNNI, with rows interleaved
+    // pages and, for Q4_0, Q5_0, Q4_K and Q6_K on AVX-512 VNNI, with rows interleaved
     // (model/weights_in_memory.hpp): faster generation, a load that costs
     // a pass over the file. As llama.cpp's --no-mmap.
     bool use_mmap = true;

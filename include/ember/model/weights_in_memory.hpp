@@ -7,7 +7,7 @@
 // once per token, and streaming hundreds of MB through 4 KB pages costs a
 // page walk per page (expensive in a virtual machine, where each walk is
 // two-dimensional); the copy sits in 2 MB pages (anonymous_memory). And on
-// the copy, Q4_0, Q4_K and Q6_K rows can be interleaved for the 8-rows-at-once
+// the copy, Q4_0, Q5_0, Q4_K and Q6_K rows can be interleaved for the 8-rows-at-once
 // GEMVs (quant/detail/interleaved_rows.hpp). Measured in bench/README.md.
 //
 // The copy's pages replace the file's: once a tensor is copied, its mapped

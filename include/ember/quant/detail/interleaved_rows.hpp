@@ -1,5 +1,5 @@
 #pragma once
-// Q4_0, Q4_K and Q6_K weights with 8 rows interleaved: a load-time layout (when
+// Q4_0, Q5_0, Q4_K and Q6_K weights with 8 rows interleaved: a load-time layout (when
 // weights are copied into memory, load_options::use_mmap = false) that lets
 // one decode instruction serve 8 rows.
 //
@@ -13,10 +13,11 @@
 // = row r): one vpdpbusd against 4 broadcast activation bytes adds 4
 // products to each of 8 rows, and 8 rows' scales convert at once.
 //
-// Per block index b (Q4_0: 8 x 18 = 144 bytes; Q4_K: 8 x 144 = 1152;
-// Q6_K: 8 x 210 = 1680):
+// Per block index b (Q4_0: 8 x 18 = 144 bytes; Q5_0: 8 x 22 = 176; Q4_K:
+// 8 x 144 = 1152; Q6_K: 8 x 210 = 1680):
 //   Q4_0  [ d of rows 0..7 (fp16) ][ chunk c = 0..3: rows 0..7's qs[4c..4c+3] ]
 //         (low nibbles of chunk c: codes 4c..4c+3; high: 16+4c..16+4c+3)
+//   Q5_0  [ d x 8 ][ qh of rows 0..7, bits reordered ][ chunks as Q4_0's ]
 //   Q4_K  [ d x 8 ][ dmin x 8 ][ scale byte k = 0..11 of rows 0..7 ]
 //         [ pair p = 0..3, chunk c = 0..7: rows 0..7's qs[32p+4c..32p+4c+3] ]
 //         (low nibbles of pair p: sub-block 2p, high: 2p+1)
@@ -72,33 +73,84 @@ inline void transpose_quant_words(__m256i (&v)[4]) {
 }  // namespace x86
 #endif
 
-// Block b of 8 plain rows (row r's block at row[r]) <-> interleaved block.
-inline void interleave_q4_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
-    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(out + 2 * r, row[r], 2);
+// Bytes [offset, offset + 16) of 8 rows' blocks <-> 4 chunks of 32 bytes at
+// `out` (chunk c: bytes offset+4c..offset+4c+3 of rows 0..7): the quants of
+// the 32-value legacy formats.
+inline void interleave_quarters(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out) {
 #if defined(EMBER_QUANT_X86_AVX2)
     __m256i v[4];
-    for (int r = 0; r < 4; ++r) v[r] = _mm256_set_m128i(x86::load_128(row[r + 4] + 2), x86::load_128(row[r] + 2));
+    for (int r = 0; r < 4; ++r) v[r] = _mm256_set_m128i(x86::load_128(row[r + 4] + offset), x86::load_128(row[r] + offset));
     x86::transpose_quant_words(v);
-    for (int c = 0; c < 4; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 + 32 * c), v[c]);
+    for (int c = 0; c < 4; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * c), v[c]);
 #else
     for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 4; ++c) std::memcpy(out + 16 + 32 * c + 4 * r, row[r] + 2 + 4 * c, 4);
+        for (int c = 0; c < 4; ++c) std::memcpy(out + 32 * c + 4 * r, row[r] + offset + 4 * c, 4);
 #endif
 }
-inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
-    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(row[r], in + 2 * r, 2);
+inline void deinterleave_quarters(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset) {
 #if defined(EMBER_QUANT_X86_AVX2)
     __m256i v[4];
-    for (int c = 0; c < 4; ++c) v[c] = x86::load_256(in + 16 + 32 * c);
+    for (int c = 0; c < 4; ++c) v[c] = x86::load_256(in + 32 * c);
     x86::transpose_quant_words(v);
     for (int r = 0; r < 4; ++r) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r] + 2), _mm256_castsi256_si128(v[r]));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r + 4] + 2), _mm256_extracti128_si256(v[r], 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r] + offset), _mm256_castsi256_si128(v[r]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r + 4] + offset), _mm256_extracti128_si256(v[r], 1));
     }
 #else
     for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 4; ++c) std::memcpy(row[r] + 2 + 4 * c, in + 16 + 32 * c + 4 * r, 4);
+        for (int c = 0; c < 4; ++c) std::memcpy(row[r] + offset + 4 * c, in + 32 * c + 4 * r, 4);
 #endif
+}
+
+// Q4_0: block b of 8 plain rows (row r's block at row[r]) <-> interleaved block.
+inline void interleave_q4_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(out + 2 * r, row[r], 2);
+    interleave_quarters(row, 2, out + 16);
+}
+inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(row[r], in + 2 * r, 2);
+    deinterleave_quarters(in + 16, row, 2);
+}
+
+// Q5_0's 32 high bits, reordered so that the GEMV finds chunk c's with two
+// shifts: bit 4c+i (value 4c+i) goes to bit c of byte i, bit 16+4c+i to bit
+// 4+c of byte i. Byte lookups, a table per byte of the word (and their
+// inverses), as loading runs this on every block.
+struct q5_0_high_bit_tables {
+    uint32_t forward[4][256] = {}, inverse[4][256] = {};
+    constexpr q5_0_high_bit_tables() {
+        for (int k = 0; k < 4; ++k)
+            for (int byte = 0; byte < 256; ++byte)
+                for (int b = 0; b < 8; ++b) {
+                    if (!(byte >> b & 1)) continue;
+                    const int j = 8 * k + b;  // a value's bit, in the plain order
+                    const int c = j % 16 / 4, i = j % 4;
+                    forward[k][byte] |= uint32_t(1) << (8 * i + c + (j >= 16 ? 4 : 0));
+                    const int value = b < 4 ? 4 * b + k : 16 + 4 * (b - 4) + k;  // bit b of byte k in the new order
+                    inverse[k][byte] |= uint32_t(1) << value;
+                }
+    }
+};
+inline constexpr q5_0_high_bit_tables q5_0_high_bits{};
+inline uint32_t permute_bits(const uint32_t (&table)[4][256], uint32_t bits) {
+    return table[0][bits & 0xFF] | table[1][bits >> 8 & 0xFF] | table[2][bits >> 16 & 0xFF] | table[3][bits >> 24];
+}
+
+// Q5_0: [ d x 8 ][ high bits of rows 0..7, reordered ][ chunks as Q4_0's ]
+// (8 x 22 = 176 bytes per block index).
+inline void interleave_q5_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r], 2);
+        store_u32(out + 16 + 4 * r, permute_bits(q5_0_high_bits.forward, load_u32(row[r] + 2)));
+    }
+    interleave_quarters(row, 6, out + 48);
+}
+inline void deinterleave_q5_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r], in + 2 * r, 2);
+        store_u32(row[r] + 2, permute_bits(q5_0_high_bits.inverse, load_u32(in + 16 + 4 * r)));
+    }
+    deinterleave_quarters(in + 48, row, 6);
 }
 
 // Bytes [offset, offset + 32) of 8 rows' blocks <-> 8 chunks of 32 bytes,
@@ -174,6 +226,7 @@ inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int6
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
         for (int64_t b = 0; b < blocks; ++b, out += interleaved_rows * block_bytes) {
             switch (type) {
+                case dtype::q5_0: interleave_q5_0_block(row, out); break;
                 case dtype::q4_k: interleave_q4_k_block(row, out); break;
                 case dtype::q6_k: interleave_q6_k_block(row, out); break;
                 default: interleave_q4_0_block(row, out); break;
@@ -193,6 +246,7 @@ inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, 
         for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
         for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * block_bytes) {
             switch (type) {
+                case dtype::q5_0: deinterleave_q5_0_block(groups, row); break;
                 case dtype::q4_k: deinterleave_q4_k_block(groups, row); break;
                 case dtype::q6_k: deinterleave_q6_k_block(groups, row); break;
                 default: deinterleave_q4_0_block(groups, row); break;
@@ -233,6 +287,34 @@ inline void gemv_interleaved_q4_0_scalar(const uint8_t* groups, int64_t rows, co
                     for (int j = 0; j < 4; ++j) {
                         const uint8_t byte = groups[16 + 32 * c + 4 * r + j];
                         sum += (byte & 0x0F) * as_signed(record[4 * c + j]) + (byte >> 4) * as_signed(record[16 + 4 * c + j]);
+                    }
+                const float scale = fp16_to_f32(load_u16(groups + 2 * r)) * dy;
+                acc[r] = std::fma(static_cast<float>(sum), scale, acc[r]);
+            }
+        }
+        for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r];
+    }
+}
+
+// The same for Q5_0 (codes 0..31 stand for q − 16; value j's fifth bit
+// found through the reordered high-bit word).
+inline void gemv_interleaved_q5_0_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / 32;
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        float acc[interleaved_rows] = {};
+        for (int64_t b = 0; b < blocks; ++b, groups += 176) {
+            const uint8_t* record = activation + 40 * b;
+            const float dy = load_f32(record + 32);
+            const int32_t correction = static_cast<int32_t>(load_u32(record + 36)) / 8;  // -16·Σa
+            for (int r = 0; r < interleaved_rows; ++r) {
+                const uint32_t high = permute_bits(q5_0_high_bits.inverse, load_u32(groups + 16 + 4 * r));
+                int32_t sum = correction;
+                for (int c = 0; c < 4; ++c)
+                    for (int j = 0; j < 4; ++j) {
+                        const uint8_t byte = groups[48 + 32 * c + 4 * r + j];
+                        const int low = (byte & 0x0F) | (high >> (4 * c + j) & 1) << 4;
+                        const int upper = (byte >> 4) | (high >> (16 + 4 * c + j) & 1) << 4;
+                        sum += low * as_signed(record[4 * c + j]) + upper * as_signed(record[16 + 4 * c + j]);
                     }
                 const float scale = fp16_to_f32(load_u16(groups + 2 * r)) * dy;
                 acc[r] = std::fma(static_cast<float>(sum), scale, acc[r]);
@@ -333,6 +415,44 @@ inline void gemv_interleaved_q4_0(const uint8_t* groups, size_t, int64_t rows, c
                 low_sum = _mm256_dpbusd_epi32(low_sum, low, _mm256_set1_epi32(static_cast<int>(load_u32(record + 4 * c))));
                 high_sum = _mm256_dpbusd_epi32(high_sum, high, _mm256_set1_epi32(static_cast<int>(load_u32(record + 16 + 4 * c))));
             }
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(low_sum, high_sum)), scale, acc);
+        }
+        _mm256_storeu_ps(out + first, acc);
+    }
+}
+
+// Q5_0: as Q4_0, each chunk's fifth bits taken from the reordered high-bit
+// word with one shift and one mask per half (bit c of byte i: value 4c+i;
+// bit 4+c: value 16+4c+i).
+template <int C>
+inline void q5_0_chunk(const uint8_t* groups, const uint8_t* record, __m256i high_bits, __m256i& low_sum, __m256i& high_sum) {
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), fifth_bit = _mm256_set1_epi8(0x10);
+    const __m256i packed = load_256(groups + 48 + 32 * C);
+    const __m256i low = _mm256_or_si256(_mm256_and_si256(packed, low_mask), _mm256_and_si256(_mm256_slli_epi32(high_bits, 4 - C), fifth_bit));
+    const __m256i high = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask),
+                                         _mm256_and_si256(_mm256_srli_epi32(high_bits, C), fifth_bit));
+    low_sum = _mm256_dpbusd_epi32(low_sum, low, _mm256_set1_epi32(static_cast<int>(load_u32(record + 4 * C))));
+    high_sum = _mm256_dpbusd_epi32(high_sum, high, _mm256_set1_epi32(static_cast<int>(load_u32(record + 16 + 4 * C))));
+}
+
+inline void gemv_interleaved_q5_0(const uint8_t* groups, size_t, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    const int64_t blocks = n / 32;
+    for (int64_t first = 0; first < rows; first += interleaved_rows) {
+        __m256 acc = _mm256_setzero_ps();
+        const uint8_t* record = activation;
+        for (int64_t b = 0; b < blocks; ++b, groups += 176, record += 40) {
+            prefetch(groups + prefetch_ahead);
+            prefetch(groups + prefetch_ahead + 64);
+            prefetch(groups + prefetch_ahead + 128);
+            const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups)), _mm256_set1_ps(load_f32(record + 32)));
+            const __m256i high_bits = load_256(groups + 16);
+            // two chains (low and high nibbles), the correction -16·Σa in every lane of one
+            __m256i low_sum = _mm256_set1_epi32(static_cast<int32_t>(load_u32(record + 36)) >> 3);
+            __m256i high_sum = _mm256_setzero_si256();
+            q5_0_chunk<0>(groups, record, high_bits, low_sum, high_sum);
+            q5_0_chunk<1>(groups, record, high_bits, low_sum, high_sum);
+            q5_0_chunk<2>(groups, record, high_bits, low_sum, high_sum);
+            q5_0_chunk<3>(groups, record, high_bits, low_sum, high_sum);
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(low_sum, high_sum)), scale, acc);
         }
         _mm256_storeu_ps(out + first, acc);
@@ -454,15 +574,18 @@ inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, c
 
 // The interleaved GEMV of a type; `packed` as in gemv_function_of.
 inline gemv_function interleaved_gemv_function_of(dtype type, bool& packed) {
-    packed = type == dtype::q4_0;
+    packed = type == dtype::q4_0 || type == dtype::q5_0;
     switch (type) {
         case dtype::q4_0: return x86::gemv_interleaved_q4_0;
+        case dtype::q5_0: return x86::gemv_interleaved_q5_0;
         case dtype::q4_k: return x86::gemv_interleaved_q4_k;
         case dtype::q6_k: return x86::gemv_interleaved_q6_k;
         default: return nullptr;
     }
 }
-inline bool can_interleave(dtype type) { return type == dtype::q4_0 || type == dtype::q4_k || type == dtype::q6_k; }
+inline bool can_interleave(dtype type) {
+    return type == dtype::q4_0 || type == dtype::q5_0 || type == dtype::q4_k || type == dtype::q6_k;
+}
 #else
 inline gemv_function interleaved_gemv_function_of(dtype, bool& packed) {
     packed = false;
