@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <ember/runtime/perplexity.hpp>
 
+#include "command_runner.hpp"
 #include "test_data.hpp"
 
 #include <algorithm>
@@ -47,6 +48,21 @@ TEST_CASE("default model: greedy continuation equals the independent reference")
     }
     CHECK(greedy == reference[1]);
     MESSAGE("greedy text: " << tokenizer.decode(greedy, {false, false}));
+}
+
+TEST_CASE("ember run and ember chat use the default model when no -m is given") {
+    const std::string binary = ember_test::ember_binary();
+    if (binary.empty()) return;
+    // the README's first command, greedy: the reference continuation's text
+    const ember_test::command_output with_model =
+        ember_test::run_command(binary + " run -m '" + model_path + "' -p 'And the' -n 12 --temp 0 -t 1");
+    const ember_test::command_output without = ember_test::run_command(binary + " run -p 'And the' -n 12 --temp 0 -t 1");
+    CHECK(with_model.exit_code == 0);
+    CHECK(without.exit_code == 0);
+    CHECK(!with_model.out.empty());
+    CHECK(without.out == with_model.out);
+    const ember_test::command_output chat = ember_test::run_command("printf 'hello\\n' | " + binary + " chat -n 4 --temp 0 -t 1");
+    CHECK(chat.exit_code == 0);
 }
 
 TEST_CASE("default model: held-out perplexity stays under the recorded bound") {

@@ -78,6 +78,17 @@ private:
     std::string error_;
 };
 
+// -m / --model, or for the commands that generate (run, chat) the model
+// that ships with ember (models/kjv-tiny.gguf in the source tree, as the
+// other examples use) when none is given.
+inline std::string model_path_or_default(const arguments& options) {
+    const std::string path = options.get_any({"-m", "--model"});
+#if defined(EMBER_DEFAULT_MODEL)
+    if (path.empty()) return EMBER_DEFAULT_MODEL;
+#endif
+    return path;
+}
+
 // Print a one-line error to stderr and return the failure exit code.
 inline int fail(const std::string& message) {
     std::fprintf(stderr, "ember: %s\n", message.c_str());

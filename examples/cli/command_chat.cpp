@@ -32,7 +32,7 @@ int run_chat(const std::vector<std::string>& args) {
     }
     arguments options(args, flag_options);
     if (!options.error().empty()) return fail("chat: " + options.error());
-    const std::string path = options.get_any({"-m", "--model"});
+    const std::string path = model_path_or_default(options);
     if (path.empty()) return fail("chat: missing -m MODEL");
 
     number_parser parse{options, "chat", {}};

@@ -35,7 +35,7 @@ int run_run(const std::vector<std::string>& args) {
     arguments options(args, flag_options);
     if (!options.error().empty()) return fail("run: " + options.error());
     if (std::string problem = check_arguments(args); !problem.empty()) return fail(problem);
-    const std::string path = options.get_any({"-m", "--model"});
+    const std::string path = model_path_or_default(options);
     if (path.empty()) return fail("run: missing -m MODEL");
     const std::string prompt_text = options.get_any({"-p", "--prompt"});
 
