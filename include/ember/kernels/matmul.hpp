@@ -222,9 +222,13 @@ inline gemv_function gemv_for(const tensor_view& weight, bool& packed) {
     return weight.interleaved ? interleaved_gemv_function_of(weight.type, packed) : gemv_function_of(weight.type, packed);
 }
 
-// Whether decode_rows handles the type: quantized with a dot product, or f32/f16/bf16.
-inline bool decodable(dtype type) {
-    return has_vec_dot(type) || type == dtype::f32 || type == dtype::f16 || type == dtype::bf16;
+// Whether decode_rows handles the weight: quantized with a dot product, or
+// f32/f16/bf16 — and, if its rows are interleaved, this target has their
+// GEMV (otherwise they take the prompt path, which turns them back).
+inline bool decodable(const tensor_view& weight) {
+    bool packed = false;
+    if (weight.interleaved && !interleaved_gemv_function_of(weight.type, packed)) return false;
+    return has_vec_dot(weight.type) || weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16;
 }
 
 // The input format a type's decode product reads: weights with the same
@@ -412,7 +416,7 @@ inline void matmul_float_tiles(const tensor_view& weight, const float* x, size_t
 // written. n_tokens and W.columns() must fit the scratch's sizes.
 inline void matmul(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                    thread_pool& pool, matmul_scratch& scratch) {
-    if (n_tokens == 1 && detail::decodable(weight.type)) {
+    if (n_tokens == 1 && detail::decodable(weight)) {
         const detail::decode_rows job = detail::prepare_decode(weight, x, out, scratch);
         const detail::decode_chunks chunks(weight.rows(), detail::rows_per_chunk(weight.rows(), weight.row_bytes(), 1, pool.size()),
                                            pool.size());
@@ -452,7 +456,7 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
     constexpr size_t max_targets = 8;
     bool fused = n_tokens == 1 && count >= 1 && count <= max_targets;
     for (size_t i = 0; fused && i < count; ++i)
-        fused = detail::decodable(targets[i].weight->type) &&
+        fused = detail::decodable(*targets[i].weight) &&
                 detail::decode_input_key(targets[i].weight->type) == detail::decode_input_key(targets[0].weight->type) &&
                 targets[i].weight->columns() == targets[0].weight->columns();
     if (!fused) {
