@@ -543,7 +543,9 @@ TEST_CASE("ember chat: a multi-turn conversation streams replies and evaluates o
         CHECK(evaluated[0] == prompt[0]);
         for (size_t turn = 1; turn < 3; ++turn) {
             CHECK(evaluated[turn] == prompt[turn] - reused[turn]);
-            CHECK(reused[turn] >= prompt[turn - 1]);  // the whole previous prompt came from the cache
+            // the previous prompt came from the cache — but for its last token, which the
+            // re-rendered reply can merge with (a reply starting with "\n" after "assistant\n")
+            CHECK(reused[turn] + 1 >= prompt[turn - 1]);
             CHECK(evaluated[turn] < prompt[turn] / 2);
         }
     }
