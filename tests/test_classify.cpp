@@ -6,6 +6,7 @@
 #include <ember/runtime/classifier.hpp>
 #include <ember/runtime/zero_shot.hpp>
 
+#include "command_runner.hpp"
 #include "golden.hpp"
 
 #include <cmath>
@@ -330,4 +331,51 @@ TEST_CASE("classify_text gives the head's reference probabilities from text") {
     REQUIRE(!no_head);
     CHECK(no_head.error().message.find("no classification head") != std::string::npos);
     CHECK(ember::head_labels(*no_head_model).empty());
+}
+
+TEST_CASE("ember classify prints the library's probabilities: a head, zero-shot labels, and refuses neither") {
+    const std::string binary = ember_test::ember_binary();
+    const std::string head_path = ember_test::shared_path("models/bert-cls-tiny-f32.gguf");
+    const std::string decoder_path = ember_test::shared_path("models/stories260K.gguf");
+    if (binary.empty() || head_path.empty() || decoder_path.empty()) return;
+    auto printed = [](const ember_test::command_output& run) {
+        REQUIRE(run.exit_code == 0);
+        auto parsed = ember::json::parse(run.out);
+        REQUIRE(parsed);
+        return *parsed;
+    };
+    // the model's head
+    {
+        const ember::json result = printed(ember_test::run_command(binary + " classify -t 1 -m '" + head_path + "' -p 'a great movie'"));
+        auto model = load_model(head_path);
+        auto context = ember::context::create(model, {512, 1, 0});
+        REQUIRE(context);
+        auto expected = ember::classify_text(**context, "a great movie", /*parse_special=*/true);
+        REQUIRE(expected);
+        CHECK(result["method"].as_string() == "head");
+        for (const ember::label_score& score : *expected)
+            CHECK(result["probabilities"][score.label].as_number() == doctest::Approx(score.score).epsilon(1e-6));
+    }
+    // zero-shot over --labels with a generative model
+    {
+        const ember::json result =
+            printed(ember_test::run_command(binary + " classify -t 1 -m '" + decoder_path + "' -p 'The story was' --labels 'happy,sad'"));
+        auto model = load_model(decoder_path);
+        auto context = ember::context::create(model, {512, 1, 0});
+        REQUIRE(context);
+        ember::zero_shot_options options;
+        options.parse_special = true;
+        auto expected = ember::zero_shot_classify(**context, "The story was", {"happy", "sad"}, options);
+        REQUIRE(expected);
+        CHECK(result["method"].as_string() == "zero-shot");
+        for (const ember::zero_shot_score& score : *expected) {
+            CHECK(result["probabilities"][score.label].as_number() == doctest::Approx(score.probability).epsilon(1e-6));
+            CHECK(result["log_likelihoods"][score.label].as_number() == doctest::Approx(score.log_likelihood).epsilon(1e-9));
+        }
+    }
+    // no head, no labels: one line, exit 1
+    const ember_test::command_output refused = ember_test::run_command(binary + " classify -m '" + decoder_path + "' -p 'x'");
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find("no classification head") != std::string::npos);
 }

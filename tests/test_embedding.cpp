@@ -8,9 +8,12 @@
 #include <doctest/doctest.h>
 #include <ember/runtime/embedding.hpp>
 
+#include "command_runner.hpp"
 #include "golden.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -218,4 +221,36 @@ TEST_CASE("l2_normalize leaves zero vectors alone and scales others to unit leng
     ember::l2_normalize(values);
     CHECK(values[0] == doctest::Approx(0.6f));
     CHECK(values[1] == doctest::Approx(0.8f));
+}
+
+TEST_CASE("ember embed writes the library's vectors: default pooling, --pooling, --normalize, a batch") {
+    const std::string binary = ember_test::ember_binary();
+    const std::string path = ember_test::shared_path("models/bert-tiny-f32.gguf");
+    if (binary.empty() || path.empty()) return;
+    auto model = load_model(path);
+    auto context = ember::context::create(model, {512, 1, 0});
+    REQUIRE(context);
+    const std::string output = ember_test::temp_path("embed_cli.f32");
+    const std::vector<std::string> texts = {"hello world", "ember runs models on the CPU"};
+    for (const char* flags : {"", "--pooling mean", "--normalize", "--pooling mean --normalize"}) {
+        CAPTURE(flags);
+        const ember_test::command_output run = ember_test::run_command(binary + " embed -m '" + path + "' -t 1 -p '" + texts[0] +
+                                                                       "' -p '" + texts[1] + "' -o '" + output + "' " + flags);
+        REQUIRE(run.exit_code == 0);
+        CHECK(run.out.find("\"dimensions\":64") != std::string::npos);
+        const std::string bytes = ember_test::read_text(output);
+        ember::embedding_options options;
+        options.normalize = std::string(flags).find("--normalize") != std::string::npos;
+        if (std::string(flags).find("mean") != std::string::npos) options.pooling_mode = ember::pooling::mean;
+        options.parse_special = true;  // the command tokenizes like --special
+        auto expected = ember::embed_texts(**context, texts, options);
+        REQUIRE(expected);
+        REQUIRE(bytes.size() == 2 * 64 * sizeof(float));
+        for (size_t i = 0; i < texts.size(); ++i)
+            CHECK(std::memcmp(bytes.data() + i * 64 * sizeof(float), (*expected)[i].data(), 64 * sizeof(float)) == 0);
+    }
+    std::remove(output.c_str());
+    const ember_test::command_output bad = ember_test::run_command(binary + " embed -m '" + path + "' -p x -o '" + output + "' --pooling sideways");
+    CHECK(bad.exit_code == 1);
+    CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
 }

@@ -85,7 +85,7 @@ int run_chat(const std::vector<std::string>& args) {
 }
 
 const register_command registration({"chat",
-                                     "chat -m MODEL [--system S] [-n N] [--temp T --top-k K --top-p P --min-p P --seed S "
+                                     "chat [-m MODEL] [--system S] [-n N] [--temp T --top-k K --top-p P --min-p P -l TOKEN(+|-)BIAS --seed S "
                                      "--no-thinking -c N_CTX -t THREADS --no-mmap]  interactive chat: a line per user turn",
                                      run_chat});
 

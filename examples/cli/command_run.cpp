@@ -78,7 +78,7 @@ int run_run(const std::vector<std::string>& args) {
 }
 
 const register_command registration({"run",
-                                     "run -m MODEL -p TEXT [-n N] [--temp T --top-k K --top-p P --min-p P --typical P "
+                                     "run [-m MODEL] -p TEXT [-n N] [--temp T --top-k K --top-p P --min-p P --typical P "
                                      "--repeat-penalty R --repeat-last-n N --presence-penalty P --frequency-penalty P "
                                      "-l TOKEN(+|-)BIAS --seed S --stop STR --ignore-eos -t THREADS -c N_CTX --no-mmap]  generate text",
                                      run_run});
