@@ -271,47 +271,27 @@ inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t r
 }
 
 // The kernel's arithmetic one lane at a time, for tests: `rows` (a multiple
-// of 8) interleaved rows times an activation in gemm_pack_activation's Q8_0
-// records (32 quants, f32 scale, int32 -128·Σa).
-inline void gemv_interleaved_q4_0_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+// of 8) interleaved Q4_0 or Q5_0 rows times an activation in
+// gemm_pack_activation's Q8_0 records (32 quants, f32 scale, int32 -128·Σa).
+// Q4_0's codes 0..15 stand for q − 8; Q5_0's 0..31 for q − 16, value j's
+// fifth bit found through the reordered high-bit word.
+inline void gemv_interleaved_legacy_scalar(dtype type, const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n,
+                                           float* out) {
+    const bool fifth_bit = type == dtype::q5_0;
+    const size_t group_bytes = fifth_bit ? 176 : 144, quants = fifth_bit ? 48 : 16;
     const int64_t blocks = n / 32;
     for (int64_t first = 0; first < rows; first += interleaved_rows) {
         float acc[interleaved_rows] = {};
-        for (int64_t b = 0; b < blocks; ++b, groups += 144) {
+        for (int64_t b = 0; b < blocks; ++b, groups += group_bytes) {
             const uint8_t* record = activation + 40 * b;
             const float dy = load_f32(record + 32);
-            const int32_t correction = static_cast<int32_t>(load_u32(record + 36)) / 16;  // -8·Σa
+            const int32_t correction = static_cast<int32_t>(load_u32(record + 36)) / (fifth_bit ? 8 : 16);  // -16·Σa or -8·Σa
             for (int r = 0; r < interleaved_rows; ++r) {
+                const uint32_t high = fifth_bit ? permute_bits(q5_0_high_bits.inverse, load_u32(groups + 16 + 4 * r)) : 0;
                 int32_t sum = correction;
                 for (int c = 0; c < 4; ++c)
                     for (int j = 0; j < 4; ++j) {
-                        const uint8_t byte = groups[16 + 32 * c + 4 * r + j];
-                        sum += (byte & 0x0F) * as_signed(record[4 * c + j]) + (byte >> 4) * as_signed(record[16 + 4 * c + j]);
-                    }
-                const float scale = fp16_to_f32(load_u16(groups + 2 * r)) * dy;
-                acc[r] = std::fma(static_cast<float>(sum), scale, acc[r]);
-            }
-        }
-        for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r];
-    }
-}
-
-// The same for Q5_0 (codes 0..31 stand for q − 16; value j's fifth bit
-// found through the reordered high-bit word).
-inline void gemv_interleaved_q5_0_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
-    const int64_t blocks = n / 32;
-    for (int64_t first = 0; first < rows; first += interleaved_rows) {
-        float acc[interleaved_rows] = {};
-        for (int64_t b = 0; b < blocks; ++b, groups += 176) {
-            const uint8_t* record = activation + 40 * b;
-            const float dy = load_f32(record + 32);
-            const int32_t correction = static_cast<int32_t>(load_u32(record + 36)) / 8;  // -16·Σa
-            for (int r = 0; r < interleaved_rows; ++r) {
-                const uint32_t high = permute_bits(q5_0_high_bits.inverse, load_u32(groups + 16 + 4 * r));
-                int32_t sum = correction;
-                for (int c = 0; c < 4; ++c)
-                    for (int j = 0; j < 4; ++j) {
-                        const uint8_t byte = groups[48 + 32 * c + 4 * r + j];
+                        const uint8_t byte = groups[quants + 32 * c + 4 * r + j];
                         const int low = (byte & 0x0F) | (high >> (4 * c + j) & 1) << 4;
                         const int upper = (byte >> 4) | (high >> (16 + 4 * c + j) & 1) << 4;
                         sum += low * as_signed(record[4 * c + j]) + upper * as_signed(record[16 + 4 * c + j]);
@@ -322,6 +302,12 @@ inline void gemv_interleaved_q5_0_scalar(const uint8_t* groups, int64_t rows, co
         }
         for (int r = 0; r < interleaved_rows; ++r) out[first + r] = acc[r];
     }
+}
+inline void gemv_interleaved_q4_0_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    gemv_interleaved_legacy_scalar(dtype::q4_0, groups, rows, activation, n, out);
+}
+inline void gemv_interleaved_q5_0_scalar(const uint8_t* groups, int64_t rows, const uint8_t* activation, int64_t n, float* out) {
+    gemv_interleaved_legacy_scalar(dtype::q5_0, groups, rows, activation, n, out);
 }
 
 // The same for Q4_K against plain Q8_K activation blocks: per row and
