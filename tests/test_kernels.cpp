@@ -347,6 +347,8 @@ TEST_CASE("matmul: every weight type, token count and thread count against an ex
     struct shape { dtype type; size_t columns; };
     std::vector<shape> shapes;
     for (dtype type : types) shapes.push_back({type, ember::traits_of(type).block_size == 256 ? size_t(512) : size_t(96)});
+    // 32-value blocks: whole groups of four blocks and a partial one (the Q4_0 row GEMV's unit)
+    for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0}) shapes.push_back({type, 13 * 32});
     // float rows that are not a multiple of 16 (the AVX-512 GEMM's unit) take the Eigen path
     for (dtype type : {dtype::f32, dtype::f16, dtype::bf16}) shapes.push_back({type, 40});
     for (const shape& s : shapes) {
@@ -397,7 +399,9 @@ TEST_CASE("matmul_shared_input: the same results as one matmul per weight") {
     const size_t columns = 512;
     struct combination { std::vector<dtype> types; };
     const combination combinations[] = {
-        {{dtype::q8_0, dtype::q5_0, dtype::q4_0}},  // one packed Q8_0 input
+        {{dtype::q8_0, dtype::q5_0, dtype::q8_0}},  // one packed Q8_0 input
+        {{dtype::q4_0, dtype::q4_0}},               // one input in block groups
+        {{dtype::q8_0, dtype::q5_0, dtype::q4_0}},  // Q4_0 apart where it reads block groups
         {{dtype::q4_k, dtype::q6_k, dtype::q4_k}},  // one Q8_K input
         {{dtype::f16, dtype::f16}},
         {{dtype::bf16, dtype::bf16}},

@@ -94,8 +94,10 @@ public:
     // Per-thread scratch of tile_rows * max_columns * 4 bytes.
     uint8_t* thread_bytes(int thread) { return reinterpret_cast<uint8_t*>(tile(thread)); }
     static size_t packed_row_bytes(size_t columns) {
-        // the widest packed format: int8 quants + 8 bytes per group of 16
-        return (columns + columns / 2 + 16 + 63) / 64 * 64;
+        // the widest packed format: the decode GEMVs' block groups, 256
+        // bytes per 128 values and a partial group (the GEMM's records take
+        // at most 1.5 bytes per value)
+        return (2 * columns + 256 + 63) / 64 * 64;
     }
     size_t max_columns() const { return columns_; }
     size_t max_tokens() const { return tokens_; }
@@ -216,30 +218,30 @@ struct decode_rows {
     }
 };
 
-// The GEMV for a weight (its type and layout) on this target, or nullptr;
-// `packed` as in gemv_function_of.
-inline gemv_function gemv_for(const tensor_view& weight, bool& packed) {
-    return weight.interleaved ? interleaved_gemv_function_of(weight.type, packed) : gemv_function_of(weight.type, packed);
+// The GEMV for a weight (its type and layout) on this target, or nullptr,
+// and the activation it reads.
+inline gemv_function gemv_for(const tensor_view& weight, gemv_input& input) {
+    return weight.interleaved ? interleaved_gemv_function_of(weight.type, input) : gemv_function_of(weight.type, input);
 }
 
 // Whether decode_rows handles the weight: quantized with a dot product, or
 // f32/f16/bf16 — and, if its rows are interleaved, this target has their
 // GEMV (otherwise they take the prompt path, which turns them back).
 inline bool decodable(const tensor_view& weight) {
-    bool packed = false;
-    if (weight.interleaved && !interleaved_gemv_function_of(weight.type, packed)) return false;
+    gemv_input input{};
+    if (weight.interleaved && !interleaved_gemv_function_of(weight.type, input)) return false;
     return has_vec_dot(weight.type) || weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16;
 }
 
-// The input format a type's decode product reads: weights with the same
+// The input format a weight's decode product reads: weights with the same
 // key can share one prepared input.
-inline int decode_input_key(dtype type) {
-    if (has_vec_dot(type)) {
-        bool packed = false;
-        const bool has_gemv = gemv_function_of(type, packed) != nullptr;
-        return 16 * static_cast<int>(vec_dot_type(type)) + (has_gemv && packed ? 1 : 0);
+inline int decode_input_key(const tensor_view& weight) {
+    if (has_vec_dot(weight.type)) {
+        gemv_input input = gemv_input::quantized;
+        if (!gemv_for(weight, input)) input = gemv_input::quantized;
+        return 16 * static_cast<int>(vec_dot_type(weight.type)) + static_cast<int>(input);
     }
-    return -1 - static_cast<int>(type);
+    return -1 - static_cast<int>(weight.type);
 }
 
 // Prepares x (one token) for `weight` in the scratch and returns the row job.
@@ -252,12 +254,17 @@ inline decode_rows prepare_decode(const tensor_view& weight, const float* x, flo
         const dtype activation_type = vec_dot_type(weight.type);
         uint8_t* activations = scratch.activations();
         quantize_function_of(activation_type)(x, activations, static_cast<int64_t>(columns));
-        bool packed = false;
-        job.gemv = gemv_for(weight, packed);
+        gemv_input input = gemv_input::quantized;
+        job.gemv = gemv_for(weight, input);
         job.input = activations;
-        if (job.gemv && packed) {
-            gemm_pack_activation(weight.type, activations, static_cast<int64_t>(columns), scratch.packed_activations());
+        if (job.gemv && input != gemv_input::quantized) {
             job.input = scratch.packed_activations();
+            if (input == gemv_input::records)
+                gemm_pack_activation(weight.type, activations, static_cast<int64_t>(columns), scratch.packed_activations());
+#if defined(EMBER_QUANT_GEMV_BLOCK_GROUPS)
+            else
+                x86::pack_block_groups(activations, static_cast<int64_t>(columns), scratch.packed_activations());
+#endif
         }
         if (!job.gemv) job.dot = vec_dot_function_of(weight.type);
     } else if (weight.type == dtype::bf16) {
@@ -457,7 +464,7 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
     bool fused = n_tokens == 1 && count >= 1 && count <= max_targets;
     for (size_t i = 0; fused && i < count; ++i)
         fused = detail::decodable(*targets[i].weight) &&
-                detail::decode_input_key(targets[i].weight->type) == detail::decode_input_key(targets[0].weight->type) &&
+                detail::decode_input_key(*targets[i].weight) == detail::decode_input_key(*targets[0].weight) &&
                 targets[i].weight->columns() == targets[0].weight->columns();
     if (!fused) {
         for (size_t i = 0; i < count; ++i)
@@ -472,11 +479,11 @@ inline void matmul_shared_input(const matmul_target* targets, size_t count, cons
     for (size_t i = 0; i < count; ++i) {
         const tensor_view& weight = *targets[i].weight;
         if (i > 0) {  // same input format: reuse the prepared input, swap in this weight's kernels
-            bool packed = false;
+            detail::gemv_input input{};
             jobs[i] = jobs[0];
             jobs[i].weight = &weight;
             jobs[i].out = targets[i].out;
-            jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_for(weight, packed) : nullptr;
+            jobs[i].gemv = has_vec_dot(weight.type) ? detail::gemv_for(weight, input) : nullptr;
             jobs[i].dot = has_vec_dot(weight.type) && !jobs[i].gemv ? vec_dot_function_of(weight.type) : nullptr;
         }
         // only the last weight's end is where threads wait for each other

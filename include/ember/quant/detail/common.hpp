@@ -41,11 +41,19 @@ inline constexpr int qk_k = 256;
 // Decode GEMVs stream each weight row once: asking for the cache lines
 // 256 bytes ahead keeps more misses in flight than the hardware prefetcher
 // alone. Measured with alternating runs: qwen2.5-0.5b F16 25-29 -> 29-33
-// tok/s (128 and 512 bytes ahead gained less, 1024 and 2048 lost), qwen3-0.6b
-// Q4_K_M (Q4_K and Q6_K GEMVs) +3-10 %, interleaved Q4_0 +1-7 %; the
-// Q8_0/Q4_0/Q5_0 row GEMV lost 0-15 % with it and does without. A prefetch
-// never faults, so reading past a row's end is harmless.
+// tok/s (128 and 512 bytes ahead gained less, 1024 and 2048 lost, 4096 lost
+// 20 %), qwen3-0.6b Q4_K_M (Q4_K and Q6_K GEMVs) +3-10 %, interleaved Q4_0
+// +1-7 %. A prefetch never faults, so reading past a row's end is harmless.
 inline constexpr size_t prefetch_ahead = 256;
+// The quantized row-at-a-time GEMVs ask a page ahead instead: the hardware
+// prefetcher stops at each 4 KB page of a mapped file, and a request that far
+// ahead has the next page's translation and first lines ready when the
+// stream gets there. Measured (2 threads, alternating runs, mapped
+// qwen2.5-0.5b): Q4_0 60-63 -> 67-68 tok/s (2-8 KB ahead all alike), Q8_0
+// 56 -> 59-60 and, with --no-mmap, 61 -> 62-63; Q4_K_M (Q5_0, Q6_K and Q8_0
+// rows) +3 %; Q4_K/Q6_K rows alone (qwen3-0.6b Q4_K_M) unchanged. 256 bytes
+// ahead had cost the Q8_0/Q4_0/Q5_0 row GEMV 0-15 %.
+inline constexpr size_t prefetch_page_ahead = 4096;
 inline void prefetch(const void* at) {
 #if defined(__GNUC__)
     __builtin_prefetch(at, 0, 3);

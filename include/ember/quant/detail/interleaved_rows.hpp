@@ -559,8 +559,8 @@ inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, c
 }  // namespace x86
 
 // The interleaved GEMV of a type; `packed` as in gemv_function_of.
-inline gemv_function interleaved_gemv_function_of(dtype type, bool& packed) {
-    packed = type == dtype::q4_0 || type == dtype::q5_0;
+inline gemv_function interleaved_gemv_function_of(dtype type, gemv_input& input) {
+    input = type == dtype::q4_0 || type == dtype::q5_0 ? gemv_input::records : gemv_input::quantized;
     switch (type) {
         case dtype::q4_0: return x86::gemv_interleaved_q4_0;
         case dtype::q5_0: return x86::gemv_interleaved_q5_0;
@@ -573,8 +573,8 @@ inline bool can_interleave(dtype type) {
     return type == dtype::q4_0 || type == dtype::q5_0 || type == dtype::q4_k || type == dtype::q6_k;
 }
 #else
-inline gemv_function interleaved_gemv_function_of(dtype, bool& packed) {
-    packed = false;
+inline gemv_function interleaved_gemv_function_of(dtype, gemv_input& input) {
+    input = gemv_input::quantized;
     return nullptr;
 }
 inline bool can_interleave(dtype) { return false; }
