@@ -7,6 +7,7 @@
 #include "test_data.hpp"
 #include "tiny_model.hpp"
 
+#include <cstring>
 #include <thread>
 
 using namespace ember_test;
@@ -61,6 +62,28 @@ TEST_CASE("prefill of N tokens equals N single-token decode steps") {
     // round a key or value one f16 step (2^-11 relative) apart, which moves
     // logits by ~1e-5 of their scale. Anything structural is far larger.
     CHECK(worst < 1e-4 * largest);
+}
+
+TEST_CASE("decoding over a long cache: query heads sharing a kv head, read together or one by one, agree bit for bit") {
+    // From 512 positions on, a single token's heads that share a kv head go
+    // through attend_shared_kv together: one thread takes all 4 heads of a kv
+    // head at once, eight threads one head each. Nothing else in a decode
+    // step depends on the thread count.
+    tiny_model_shape shape;
+    shape.n_embd = 64, shape.n_head = 8, shape.n_head_kv = 2, shape.n_ctx = 1024;
+    auto model = load_tiny(shape, "long.gguf");
+    auto grouped = ember::context::create(model, {700, 1, 0});
+    auto one_by_one = ember::context::create(model, {700, 8, 0});
+    REQUIRE(grouped);
+    REQUIRE(one_by_one);
+    const auto tokens = sample_tokens(600);
+    size_t differing = 0;
+    for (size_t t = 0; t < tokens.size(); ++t) {
+        REQUIRE((*grouped)->evaluate({tokens[t]}));
+        REQUIRE((*one_by_one)->evaluate({tokens[t]}));
+        differing += std::memcmp((*grouped)->logits(), (*one_by_one)->logits(), (*grouped)->n_vocab() * sizeof(float)) != 0;
+    }
+    CHECK(differing == 0);
 }
 
 TEST_CASE("context overflow and bad token ids are errors that leave the context usable") {

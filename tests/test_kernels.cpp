@@ -193,7 +193,7 @@ TEST_CASE("attention over an f16 cache: scores exact, values as the reference ac
             // f32 weighted values, SIMD and scalar, against exact sums
             const auto random_weights = random_floats(visible, rng);
             std::vector<float> out(head_dim), scalar_out(head_dim);
-            ember::detail::weighted_values(random_weights.data(), values.data(), visible, head_dim, out.data());
+            ember::detail::weighted_values(random_weights.data(), visible, 1, values.data(), visible, head_dim, out.data(), head_dim);
             ember::detail::weighted_values_scalar(random_weights.data(), values.data(), visible, head_dim, scalar_out.data());
             for (size_t d = 0; d < head_dim; ++d) {
                 double exact = 0, magnitude = 0;
@@ -339,6 +339,52 @@ std::vector<float> effective_activations(dtype weight_type, const std::vector<fl
 }
 
 }  // namespace
+
+TEST_CASE("attention of query heads sharing a kv head: each head as attend() computes it, block by block") {
+    std::mt19937 rng(17);
+    for (size_t head_dim : {64u, 128u, 40u, 12u}) {  // 40: 8-lane kernels only; 12: scalar
+        const size_t block = ember::detail::cache_block_positions(head_dim);
+        for (size_t visible : {size_t(1), size_t(2), size_t(5), block - 1, block, 2 * block + 3, size_t(1031)}) {
+            for (size_t heads : {1u, 2u, 3u, 7u, 9u}) {  // 3 on: widened rows; 9: more than 8 at a time
+                INFO("head_dim " << head_dim << ", visible " << visible << ", heads " << heads);
+                const size_t query_stride = head_dim + 5, out_stride = head_dim + 3;
+                const auto queries = random_floats(heads * query_stride, rng);
+                const auto keys = random_halves(visible * head_dim, rng);
+                const auto values = random_halves(visible * head_dim, rng);
+                const float scale = 1.0f / std::sqrt(float(head_dim));
+                std::vector<float> shared(heads * out_stride, -5.0f), scratch(heads * visible);
+                ember::attend_shared_kv(queries.data(), query_stride, heads, keys.data(), values.data(), visible, head_dim, scale,
+                                        scratch.data(), shared.data(), out_stride);
+                size_t differing = 0;
+                for (size_t g = 0; g < heads; ++g) {
+                    std::vector<float> alone(head_dim), alone_scratch(2 * visible);
+                    ember::attend(queries.data() + g * query_stride, keys.data(), values.data(), visible, head_dim, scale,
+                                  ember::attention_rounding::f32, alone_scratch.data(), alone.data());
+                    differing += std::memcmp(alone.data(), shared.data() + g * out_stride, head_dim * sizeof(float)) != 0;
+                    for (size_t d = head_dim; d < out_stride && g + 1 < heads; ++d) differing += shared[g * out_stride + d] != -5.0f;
+                }
+                CHECK(differing == 0);
+#if defined(EMBER_KERNELS_AVX2)
+                // The vectorised values pass, whatever its blocks: per element, even and
+                // odd positions in two FMA chains, added at the end.
+                if (head_dim % 8 == 0) {
+                    std::vector<float> out(heads * out_stride);
+                    ember::detail::weighted_values(scratch.data(), visible, heads, values.data(), visible, head_dim, out.data(), out_stride);
+                    size_t wrong = 0;
+                    for (size_t g = 0; g < heads; ++g)
+                        for (size_t d = 0; d < head_dim; ++d) {
+                            float chains[2] = {0.0f, 0.0f};
+                            for (size_t j = 0; j < visible; ++j)
+                                chains[j % 2] = std::fma(scratch[g * visible + j], ember::fp16_to_f32(values[j * head_dim + d]), chains[j % 2]);
+                            wrong += out[g * out_stride + d] != chains[0] + chains[1];
+                        }
+                    CHECK(wrong == 0);
+                }
+#endif
+            }
+        }
+    }
+}
 
 TEST_CASE("matmul: every weight type, token count and thread count against an exact product") {
     std::mt19937 rng(2024);

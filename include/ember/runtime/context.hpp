@@ -109,9 +109,13 @@ private:
     // Scratch for one batch of n_batch tokens (row per token).
     std::vector<float> x_, normed_, q_, k_, v_, attended_, ffn_gate_, ffn_up_;
     size_t attention_scratch_floats() const {
-        return std::max(2 * n_ctx_, attend_tiled_scratch_floats(model_->config().head_dim));
+        const model_config& config = model_->config();
+        const size_t heads_per_kv_head = std::max<size_t>(1, config.n_head / std::max<size_t>(1, config.n_head_kv));
+        return std::max(std::max<size_t>(2, heads_per_kv_head) * n_ctx_, attend_tiled_scratch_floats(config.head_dim));
     }
-    std::vector<float> scores_;      // per thread: attend's (2 · n_ctx floats) or attend_tiled's scratch
+    // per thread: attend's (2 · n_ctx floats), attend_shared_kv's (a float per
+    // head and position) or attend_tiled's scratch
+    std::vector<float> scores_;
     std::vector<float> rope_table_;  // per batch position: rope_dim cos/sin values
     std::vector<float> hidden_, logits_;
     size_t n_hidden_rows_ = 0, n_logit_rows_ = 0;
@@ -326,29 +330,45 @@ inline void context::attention_block(const layer_weights& layer, size_t layer_in
         }
     }
 
-    // Scaled dot-product attention, one task per query head: grouped-query
-    // heads share kv head h / (n_head / n_head_kv).
+    // Scaled dot-product attention; grouped-query heads share kv head
+    // h / (n_head / n_head_kv).
     const size_t group = config.n_head / config.n_head_kv;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const bool tiled = reference_uses_tiled_attention(n, head_dim);
-    pool_.parallel_for(config.n_head, [&](size_t h, int thread) {
-        const uint16_t* keys = key_cache(layer_index, h / group);
-        const uint16_t* values = value_cache(layer_index, h / group);
-        float* scratch = scores_.data() + static_cast<size_t>(thread) * attention_scratch_floats();
-        const float* queries = q_.data() + h * head_dim;
-        float* out = attended_.data() + h * head_dim;
-        const size_t first_visible = config.causal ? n_past_ + 1 : n_past_ + n;
-        const size_t visible_step = config.causal ? 1 : 0;
-        if (tiled) {
-            attend_tiled(queries, q_width, n, first_visible, visible_step, keys, values, head_dim, scale, scratch, out, q_width);
-            return;
-        }
-        for (size_t t = 0; t < n; ++t) {
-            const size_t visible = first_visible + t * visible_step;
-            attend(queries + t * q_width, keys, values, visible, head_dim, scale, reference_attention_rounding(n, visible),
-                   scratch, out + t * q_width);
-        }
-    });
+    if (n == 1 && reference_attention_rounding(1, n_past_ + 1) == attention_rounding::f32) {
+        // one token over a long cache: the heads sharing a kv head read it
+        // together, split into as many tasks as keep every thread busy
+        const size_t splits = std::min(group, (static_cast<size_t>(pool_.size()) + config.n_head_kv - 1) / config.n_head_kv);
+        const size_t per_task = (group + splits - 1) / splits;
+        pool_.parallel_for(config.n_head_kv * splits, [&](size_t task, int thread) {
+            const size_t kv_head = task / splits, first = kv_head * group + task % splits * per_task;
+            const size_t last = std::min((kv_head + 1) * group, first + per_task);
+            if (first >= last) return;
+            attend_shared_kv(q_.data() + first * head_dim, head_dim, last - first, key_cache(layer_index, kv_head),
+                             value_cache(layer_index, kv_head), n_past_ + 1, head_dim, scale,
+                             scores_.data() + static_cast<size_t>(thread) * attention_scratch_floats(),
+                             attended_.data() + first * head_dim, head_dim);
+        });
+    } else {  // one task per query head
+        pool_.parallel_for(config.n_head, [&](size_t h, int thread) {
+            const uint16_t* keys = key_cache(layer_index, h / group);
+            const uint16_t* values = value_cache(layer_index, h / group);
+            float* scratch = scores_.data() + static_cast<size_t>(thread) * attention_scratch_floats();
+            const float* queries = q_.data() + h * head_dim;
+            float* out = attended_.data() + h * head_dim;
+            const size_t first_visible = config.causal ? n_past_ + 1 : n_past_ + n;
+            const size_t visible_step = config.causal ? 1 : 0;
+            if (tiled) {
+                attend_tiled(queries, q_width, n, first_visible, visible_step, keys, values, head_dim, scale, scratch, out, q_width);
+                return;
+            }
+            for (size_t t = 0; t < n; ++t) {
+                const size_t visible = first_visible + t * visible_step;
+                attend(queries + t * q_width, keys, values, visible, head_dim, scale, reference_attention_rounding(n, visible),
+                       scratch, out + t * q_width);
+            }
+        });
+    }
 
     // Output projection into normed_ (free now), then the residual.
     project(layer.attn_output, layer.attn_output_bias, attended_.data(), n, normed_.data(), embd);
