@@ -558,7 +558,7 @@ inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, c
 
 }  // namespace x86
 
-// The interleaved GEMV of a type; `packed` as in gemv_function_of.
+// The interleaved GEMV of a type, and the activation it reads.
 inline gemv_function interleaved_gemv_function_of(dtype type, gemv_input& input) {
     input = type == dtype::q4_0 || type == dtype::q5_0 ? gemv_input::records : gemv_input::quantized;
     switch (type) {
