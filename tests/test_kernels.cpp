@@ -178,7 +178,7 @@ TEST_CASE("attention over an f16 cache: scores exact, values as the reference ac
             const auto values = random_halves(visible * head_dim, rng);
             const float scale = 1.0f / std::sqrt(float(head_dim));
             std::vector<float> scores(visible), scalar_scores(visible);
-            ember::detail::attention_scores(query.data(), keys.data(), visible, head_dim, scale, scores.data());
+            ember::detail::shared_scores(query.data(), head_dim, 1, keys.data(), visible, head_dim, scale, scores.data(), visible);
             ember::detail::attention_scores_scalar(query.data(), keys.data(), visible, head_dim, scale, scalar_scores.data());
             for (size_t j = 0; j < visible; ++j) {
                 double exact = 0, magnitude = 0;

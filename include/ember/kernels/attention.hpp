@@ -362,15 +362,6 @@ inline bool run_vectorised(size_t head_dim, Args... args) {
 }  // namespace x86
 #endif
 
-// scores[j] = scale · query · key_j for j < visible.
-inline void attention_scores(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
-                             float* scores) {
-#if defined(EMBER_KERNELS_AVX2)
-    if (x86::run_vectorised<x86::scores_kernel>(head_dim, query, keys, visible, scale, scores)) return;
-#endif
-    attention_scores_scalar(query, keys, visible, head_dim, scale, scores);
-}
-
 // scores_g[j] = scale · query_g · key_j for n_queries queries (rows
 // query_stride apart) and j < visible, into rows scores_stride apart.
 inline void shared_scores(const float* queries, size_t query_stride, size_t n_queries, const uint16_t* keys, size_t visible,
