@@ -46,8 +46,13 @@ namespace detail {
 // f32 -> nearest f16 -> f32.
 inline float round_to_f16(float x) { return fp16_to_f32(f32_to_fp16(x)); }
 
+// The portable scores and values below are compiled without FMA
+// contraction: otherwise each inlined copy may contract differently, and
+// the heads of attend_shared_kv would not equal attend()'s bit for bit.
+EMBER_BEGIN_EXACT_FLOAT
 inline void attention_scores_scalar(const float* query, const uint16_t* keys, size_t visible, size_t head_dim, float scale,
                                     float* scores) {
+    EMBER_EXACT_FLOAT_SCOPE
     for (size_t j = 0; j < visible; ++j) {
         const uint16_t* key = keys + j * head_dim;
         float dot = 0.0f;
@@ -80,6 +85,7 @@ inline float reference_f16_dot_scalar(const float* query, const uint16_t* key, s
 // out = Σ_j weights[j] · v_j in f32.
 inline void weighted_values_scalar(const float* weights, const uint16_t* values, size_t visible, size_t head_dim,
                                    float* out) {
+    EMBER_EXACT_FLOAT_SCOPE
     std::fill(out, out + head_dim, 0.0f);
     for (size_t j = 0; j < visible; ++j) {
         const float weight = weights[j];
@@ -87,6 +93,7 @@ inline void weighted_values_scalar(const float* weights, const uint16_t* values,
         for (size_t d = 0; d < head_dim; ++d) out[d] += weight * fp16_to_f32(value[d]);
     }
 }
+EMBER_END_EXACT_FLOAT
 
 // weights[j] = exp(scores[j] - M_j), M_j the running maximum of scores[0..j]:
 // each key's weight relative to the maximum when it arrives. The C
