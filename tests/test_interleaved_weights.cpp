@@ -129,13 +129,13 @@ TEST_CASE("interleaved GEMVs: compute the product, and the SIMD kernels equal th
             }
             CHECK(std::fabs(scalar[r] - exact) <= 1e-5 * magnitude);
         }
-#if defined(EMBER_QUANT_GEMV_INTERLEAVED)
         auto input = ember::detail::gemv_input::quantized;
-        std::vector<float> vector(static_cast<size_t>(m.rows));
-        ember::detail::interleaved_gemv_function_of(type, input)(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
-        CHECK((input == ember::detail::gemv_input::records) == is_legacy(type));
-        CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
-#endif
+        if (const auto gemv = ember::detail::interleaved_gemv_function_of(type, input)) {  // the avx512 tier
+            std::vector<float> vector(static_cast<size_t>(m.rows));
+            gemv(m.interleaved.data(), 0, m.rows, activation.data(), m.n, vector.data());
+            CHECK((input == ember::detail::gemv_input::records) == is_legacy(type));
+            CHECK(std::memcmp(vector.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
+        }
     }
 }
 

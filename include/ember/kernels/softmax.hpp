@@ -4,6 +4,7 @@
 // exponentials per token); a scalar loop covers the tail and other targets.
 
 #include "ember/kernels/detail/simd.hpp"
+#include "ember/quant/detail/common.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,8 +12,14 @@
 
 namespace ember {
 
+// Compiled without FMA contraction: the ISA tiers call softmax from code
+// built for their own targets, where GCC may inline it and contract its
+// products into FMAs at one call site and not at another; then two paths
+// that must agree bit for bit (attend and attend_shared_kv) would not.
+EMBER_BEGIN_EXACT_FLOAT
 namespace detail {
 inline void softmax_scalar(float* x, size_t n) {
+    EMBER_EXACT_FLOAT_SCOPE
     if (n == 0) return;
     const float max_value = *std::max_element(x, x + n);
     double sum = 0.0;
@@ -26,6 +33,7 @@ inline void softmax_scalar(float* x, size_t n) {
 }  // namespace detail
 
 inline void softmax(float* x, size_t n) {
+    EMBER_EXACT_FLOAT_SCOPE
 #if defined(EMBER_KERNELS_XSIMD)
     using detail::simd::float_batch;
     constexpr size_t lanes = detail::simd::float_lanes;
@@ -57,5 +65,7 @@ inline void softmax(float* x, size_t n) {
     detail::softmax_scalar(x, n);
 #endif
 }
+
+EMBER_END_EXACT_FLOAT
 
 }  // namespace ember

@@ -20,7 +20,7 @@
 #include "ember/core/anonymous_memory.hpp"
 #include "ember/io/gguf.hpp"
 #include "ember/model/weights.hpp"
-#include "ember/quant/detail/interleaved_rows.hpp"
+#include "ember/quant/detail/tiers.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -11,8 +11,8 @@
 
 #include "ember/core/dtype.hpp"
 #include "ember/error.hpp"
-#include "ember/quant/detail/dequantize_blocks.hpp"
-#include "ember/quant/detail/dequantize_simd.hpp"
+#include "ember/quant/detail/tiers.hpp"
+#include "ember/quant/portable.hpp"
 
 #include <cstdint>
 #include <string>
@@ -22,34 +22,11 @@ namespace ember {
 // Converts `blocks` (n elements of one tensor row or run of rows) to `n`
 // floats. Type-specific: `dequantize_function_of`. Caller guarantees that
 // `blocks` holds row_bytes(type, n) readable bytes and `out` holds n floats.
-using dequantize_function = void (*)(const void* blocks, float* out, int64_t n);
 
-// The portable dequantizer of `type`, or nullptr when ember has none (IQ*, TQ*, ...).
-inline dequantize_function dequantize_function_scalar_of(dtype type) {
-    switch (type) {
-        case dtype::f32: return detail::dequantize_f32;
-        case dtype::f16: return detail::dequantize_f16;
-        case dtype::bf16: return detail::dequantize_bf16;
-        case dtype::q4_0: return detail::dequantize_q4_0;
-        case dtype::q4_1: return detail::dequantize_q4_1;
-        case dtype::q5_0: return detail::dequantize_q5_0;
-        case dtype::q5_1: return detail::dequantize_q5_1;
-        case dtype::q8_0: return detail::dequantize_q8_0;
-        case dtype::q2_k: return detail::dequantize_q2_k;
-        case dtype::q3_k: return detail::dequantize_q3_k;
-        case dtype::q4_k: return detail::dequantize_q4_k;
-        case dtype::q5_k: return detail::dequantize_q5_k;
-        case dtype::q6_k: return detail::dequantize_q6_k;
-        default: return nullptr;
-    }
-}
 
-// The fastest dequantizer for the compile-time target (AVX2 versions give
-// the same floats as the portable ones), or nullptr.
-inline dequantize_function dequantize_function_of(dtype type) {
-    if (const dequantize_function simd = detail::dequantize_function_simd_of(type)) return simd;
-    return dequantize_function_scalar_of(type);
-}
+// The fastest dequantizer for the tier in use (its SIMD versions give the
+// same floats as the portable ones), or nullptr.
+inline dequantize_function dequantize_function_of(dtype type) { return detail::quant_kernels().of(type).dequantize; }
 
 inline bool can_dequantize(dtype type) { return dequantize_function_of(type) != nullptr; }
 

@@ -17,36 +17,19 @@
 #include "ember/error.hpp"
 #include "ember/quant/blocks.hpp"
 #include "ember/quant/dequantize.hpp"
-#include "ember/quant/detail/quantize_blocks.hpp"
-#include "ember/quant/detail/quantize_simd.hpp"
+#include "ember/quant/detail/tiers.hpp"
+#include "ember/quant/portable.hpp"
 
 #include <cstdint>
 
 namespace ember {
 
 // Quantizes n floats (a whole number of blocks) into blocks.
-using quantize_function = void (*)(const float* in, void* blocks, int64_t n);
 
-// The portable quantizer of `type`, or nullptr when ember has none.
-inline quantize_function quantize_function_scalar_of(dtype type) {
-    switch (type) {
-        case dtype::q8_0: return detail::quantize_q8_0;
-        case dtype::q8_1: return detail::quantize_q8_1;
-        case dtype::q4_0: return detail::quantize_q4_0;
-        case dtype::q5_0: return detail::quantize_q5_0;
-        case dtype::q4_k: return detail::quantize_q4_k;
-        case dtype::q6_k: return detail::quantize_q6_k;
-        case dtype::q8_k: return detail::quantize_q8_k;
-        default: return nullptr;
-    }
-}
 
-// The fastest quantizer for the compile-time target (SIMD versions exist for
-// the activation formats and give the same bytes), or nullptr.
-inline quantize_function quantize_function_of(dtype type) {
-    if (const quantize_function simd = detail::quantize_function_simd_of(type)) return simd;
-    return quantize_function_scalar_of(type);
-}
+// The fastest quantizer for the tier in use (SIMD versions exist for the
+// activation formats and give the same bytes), or nullptr.
+inline quantize_function quantize_function_of(dtype type) { return detail::quant_kernels().of(type).quantize; }
 
 inline bool can_quantize(dtype type) { return quantize_function_of(type) != nullptr; }
 

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_KERNELS_DETAIL_FLOAT_DOT_HPP
+#define EMBER_KERNELS_DETAIL_FLOAT_DOT_HPP
 // Dot products of one float-format weight row (f32, f16, bf16; read at any
 // alignment straight from the file mapping) with activations, for decoding.
 //
@@ -8,26 +9,18 @@
 // f32; SIMD versions add in a different order than the scalar ones, which
 // differ from them by float rounding only (tests/test_kernels.cpp).
 //
-// Chosen at compile time from the target ISA (-march): AVX-512F (+BF16 for
-// the bf16 product), AVX2+FMA+F16C, or portable scalar code.
+// One version per ISA tier (kernels/detail/tiers.hpp): AVX-512F (+BF16 for
+// the bf16 product where the CPU has it), AVX2+FMA+F16C, or portable code.
 
 #include "ember/core/dtype.hpp"
 #include "ember/quant/detail/common.hpp"
+#include "ember/quant/detail/dot_simd.hpp"  // (its tier part: load_128 & co.)
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define EMBER_KERNELS_AVX2 1
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-#define EMBER_KERNELS_AVX512 1
-#if defined(__AVX512BF16__)
-#define EMBER_KERNELS_AVX512_BF16 1
-#endif
-#endif
-#endif
+#include "ember/core/detail/tier_target.hpp"
 
 namespace ember::detail {
 
@@ -66,7 +59,13 @@ inline void round_to_bf16_values(const float* in, float* out, size_t n) {
     for (size_t i = 0; i < n; ++i) out[i] = bf16_to_f32(f32_to_bf16(in[i]));
 }
 
-#if defined(EMBER_KERNELS_AVX2)
+}  // namespace ember::detail
+#endif  // EMBER_KERNELS_DETAIL_FLOAT_DOT_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX2)
 namespace x86 {
 
 inline float sum_lanes(__m256 v) {
@@ -76,7 +75,7 @@ inline float sum_lanes(__m256 v) {
     return _mm_cvtss_f32(sum);
 }
 
-#if defined(EMBER_KERNELS_AVX512)
+#if defined(EMBER_TIER_AVX512)
 inline float sum_lanes(__m512 v) {
     // (extract, not _mm512_castps512_ps256: GCC 12 warns about the cast's undefined upper half)
     return sum_lanes(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0), _mm512_extractf32x8_ps(v, 1)));
@@ -88,7 +87,7 @@ inline __m256i load_8_halves(const uint8_t* bytes) { return _mm256_loadu_si256(r
 inline float dot_f32(const uint8_t* weights, const float* x, size_t n) {
     const auto* w = reinterpret_cast<const float*>(weights);  // unaligned loads only
     size_t i = 0;
-#if defined(EMBER_KERNELS_AVX512)
+#if defined(EMBER_TIER_AVX512)
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
     for (; i + 64 <= n; i += 64) {
         a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
@@ -115,7 +114,7 @@ inline float dot_f32(const uint8_t* weights, const float* x, size_t n) {
 
 inline float dot_f16(const uint8_t* weights, const float* x, size_t n) {
     size_t i = 0;
-#if defined(EMBER_KERNELS_AVX512)
+#if defined(EMBER_TIER_AVX512)
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
     for (; i + 64 <= n; i += 64) {
         prefetch(weights + 2 * i + prefetch_ahead);
@@ -149,11 +148,10 @@ inline float dot_f16(const uint8_t* weights, const float* x, size_t n) {
 // bf16 -> f32 is a 16-bit shift.
 inline __m256 widen_bf16(__m128i halves) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16)); }
 
-inline float dot_bf16(const uint8_t* weights, const uint16_t* x, size_t n) {
+#if defined(EMBER_TIER_AVX512)
+// vdpbf16ps: pairs of bf16 products added into f32 lanes (where the CPU has AVX512-BF16)
+EMBER_TARGET_AVX512_BF16 inline float dot_bf16_pairs(const uint8_t* weights, const uint16_t* x, size_t n) {
     size_t i = 0;
-    float sum = 0.0f;
-#if defined(EMBER_KERNELS_AVX512_BF16)
-    // vdpbf16ps: pairs of bf16 products added into f32 lanes
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
     for (; i + 64 <= n; i += 64) {
         a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(weights + 2 * i), (__m512bh)_mm512_loadu_si512(x + i));
@@ -161,16 +159,24 @@ inline float dot_bf16(const uint8_t* weights, const uint16_t* x, size_t n) {
     }
     for (; i + 32 <= n; i += 32)
         a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(weights + 2 * i), (__m512bh)_mm512_loadu_si512(x + i));
-    sum = sum_lanes(_mm512_add_ps(a0, a1));
-#else
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    auto load = [](const void* at) { return _mm_loadu_si128(static_cast<const __m128i*>(at)); };
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_fmadd_ps(widen_bf16(load(weights + 2 * i)), widen_bf16(load(x + i)), a0);
-        a1 = _mm256_fmadd_ps(widen_bf16(load(weights + 2 * i + 16)), widen_bf16(load(x + i + 8)), a1);
-    }
-    sum = sum_lanes(_mm256_add_ps(a0, a1));
+    float sum = sum_lanes(_mm512_add_ps(a0, a1));
+    for (; i < n; ++i) sum += bf16_to_f32(load_u16(weights + 2 * i)) * bf16_to_f32(x[i]);
+    return sum;
+}
 #endif
+
+inline float dot_bf16(const uint8_t* weights, const uint16_t* x, size_t n) {
+#if defined(EMBER_TIER_AVX512)
+    static const bool pairs = has_cpu_feature(cpu_feature::avx512bf16);
+    if (pairs) return dot_bf16_pairs(weights, x, n);
+#endif
+    size_t i = 0;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(widen_bf16(load_128(weights + 2 * i)), widen_bf16(load_128(x + i)), a0);
+        a1 = _mm256_fmadd_ps(widen_bf16(load_128(weights + 2 * i + 16)), widen_bf16(load_128(x + i + 8)), a1);
+    }
+    float sum = sum_lanes(_mm256_add_ps(a0, a1));
     for (; i < n; ++i) sum += bf16_to_f32(load_u16(weights + 2 * i)) * bf16_to_f32(x[i]);
     return sum;
 }
@@ -207,7 +213,7 @@ inline void round_to_bf16(const float* in, uint16_t* out, size_t n) {
 // ---- the versions the kernels call ------------------------------------------
 
 inline float dot_f32_row(const uint8_t* weights, const float* x, size_t n) {
-#if defined(EMBER_KERNELS_AVX2)
+#if defined(EMBER_TIER_AVX2)
     return x86::dot_f32(weights, x, n);
 #else
     return dot_f32_scalar(weights, x, n);
@@ -215,7 +221,7 @@ inline float dot_f32_row(const uint8_t* weights, const float* x, size_t n) {
 }
 
 inline float dot_f16_row(const uint8_t* weights, const float* x, size_t n) {
-#if defined(EMBER_KERNELS_AVX2)
+#if defined(EMBER_TIER_AVX2)
     return x86::dot_f16(weights, x, n);
 #else
     return dot_f16_scalar(weights, x, n);
@@ -223,7 +229,7 @@ inline float dot_f16_row(const uint8_t* weights, const float* x, size_t n) {
 }
 
 inline float dot_bf16_row(const uint8_t* weights, const uint16_t* x, size_t n) {
-#if defined(EMBER_KERNELS_AVX2)
+#if defined(EMBER_TIER_AVX2)
     return x86::dot_bf16(weights, x, n);
 #else
     return dot_bf16_scalar(weights, x, n);
@@ -231,7 +237,7 @@ inline float dot_bf16_row(const uint8_t* weights, const uint16_t* x, size_t n) {
 }
 
 inline void round_to_f16(const float* in, float* out, size_t n) {
-#if defined(EMBER_KERNELS_AVX2)
+#if defined(EMBER_TIER_AVX2)
     x86::round_to_f16(in, out, n);
 #else
     round_to_f16_scalar(in, out, n);
@@ -239,11 +245,12 @@ inline void round_to_f16(const float* in, float* out, size_t n) {
 }
 
 inline void round_to_bf16(const float* in, uint16_t* out, size_t n) {
-#if defined(EMBER_KERNELS_AVX2)
+#if defined(EMBER_TIER_AVX2)
     x86::round_to_bf16(in, out, n);
 #else
     round_to_bf16_scalar(in, out, n);
 #endif
 }
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

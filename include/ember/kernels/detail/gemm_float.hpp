@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_KERNELS_DETAIL_GEMM_FLOAT_HPP
+#define EMBER_KERNELS_DETAIL_GEMM_FLOAT_HPP
 // Prefill GEMM for float weights (f16, bf16, f32) on AVX-512: 16 weight rows
 // times 16 tokens per micro-kernel, in f32 FMAs.
 //
@@ -21,15 +22,21 @@ namespace ember::detail {
 
 enum class activation_rounding { none, f16, bf16 };
 
-#if defined(EMBER_KERNELS_AVX512)
-#define EMBER_KERNELS_GEMM_FLOAT 1
-
 inline constexpr size_t float_gemm_block = 16;  // rows per weight group = tokens per activation tile
 
 // Floats the packed activations of n_tokens x columns take.
 inline size_t float_gemm_packed_floats(size_t n_tokens, size_t columns) {
     return (n_tokens + float_gemm_block - 1) / float_gemm_block * float_gemm_block * columns;
 }
+
+}  // namespace ember::detail
+#endif  // EMBER_KERNELS_DETAIL_GEMM_FLOAT_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX512)
+inline constexpr bool has_float_gemm = true;
 
 namespace x86 {
 
@@ -169,6 +176,9 @@ inline void float_gemm(dtype type, const uint8_t* weights, size_t weight_stride,
     }
 }
 
+#else
+inline constexpr bool has_float_gemm = false;
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_KERNELS_DETAIL_REFERENCE_MATH_HPP
+#define EMBER_KERNELS_DETAIL_REFERENCE_MATH_HPP
 // Two pieces of the reference's (ggml's CPU backend on AVX-512) arithmetic
 // whose exact roundings show in logits, shared by attention and SwiGLU:
 //  - v_expf, ggml's vectorised exponential: exp(x) = 2^n · p(b) with
@@ -34,7 +35,13 @@ inline float sum_of_16(const float* v) {
     return (quarters[0] + quarters[2]) + (quarters[1] + quarters[3]);
 }
 
-#if defined(EMBER_KERNELS_AVX512)
+}  // namespace ember::detail
+#endif  // EMBER_KERNELS_DETAIL_REFERENCE_MATH_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX512)
 namespace x86 {
 inline __m512 v_expf(__m512 x) {
     const __m512 shifter = _mm512_set1_ps(0x1.8p23f);
@@ -54,4 +61,5 @@ inline __m512 v_expf(__m512 x) {
 }  // namespace x86
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

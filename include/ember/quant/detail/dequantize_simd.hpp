@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_DEQUANTIZE_SIMD_HPP
+#define EMBER_QUANT_DETAIL_DEQUANTIZE_SIMD_HPP
 // SIMD dequantizers (x86 AVX2 + F16C), for prefill paths that convert whole
 // weight tiles to f32. Each output element is computed with the same float
 // operations as the scalar reference version (an int -> float conversion, a
@@ -9,16 +10,18 @@
 
 #include <cstdint>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define EMBER_QUANT_X86_AVX2_DEQUANTIZE 1
-#endif
+#include "ember/core/detail/tier_target.hpp"
+#include "ember/quant/portable.hpp"
 
 namespace ember::detail {
-
 using dequantize_row_function = void (*)(const void* blocks, float* out, int64_t n);
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_DEQUANTIZE_SIMD_HPP
 
-#if defined(EMBER_QUANT_X86_AVX2_DEQUANTIZE)
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX2)
 namespace x86 {
 
 inline __m256i load_bytes_32(const uint8_t* bytes) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes)); }
@@ -244,4 +247,11 @@ inline dequantize_row_function dequantize_function_simd_of(dtype type) {
 inline dequantize_row_function dequantize_function_simd_of(dtype) { return nullptr; }
 #endif
 
-}  // namespace ember::detail
+// This tier's dequantizer of a type: the SIMD one, else the portable one.
+inline dequantize_function tier_dequantize_of(dtype type) {
+    if (const dequantize_function simd = dequantize_function_simd_of(type)) return simd;
+    return dequantize_function_scalar_of(type);
+}
+
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

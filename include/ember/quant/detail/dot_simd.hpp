@@ -1,8 +1,9 @@
-#pragma once
-// SIMD dot products (x86: AVX2+FMA+F16C, and AVX-512 VNNI with VL where the
-// target has it), chosen at compile time from the predefined ISA macros, so
-// a user's -march decides. Raw intrinsics: xsimd has no 8-bit
-// multiply-accumulate (maddubs / dpbusd).
+#ifndef EMBER_QUANT_DETAIL_DOT_SIMD_HPP
+#define EMBER_QUANT_DETAIL_DOT_SIMD_HPP
+// SIMD dot products per ISA tier (x86: AVX2+FMA+F16C in the avx2 tier, with
+// AVX-512 VNNI's 256-bit forms in the avx512 tier); this header is included
+// once per tier by quant/detail/tiers.hpp (see core/detail/tier_target.hpp).
+// Raw intrinsics: xsimd has no 8-bit multiply-accumulate (maddubs / dpbusd).
 //
 // Integer sums are exact, as in the scalar versions; the float accumulation
 // runs over 8 lanes with FMA, so results differ from the scalar ones by float
@@ -18,28 +19,20 @@
 #include "ember/quant/blocks.hpp"
 #include "ember/quant/detail/common.hpp"
 
+#include "ember/core/detail/tier_target.hpp"
+#include "ember/quant/portable.hpp"
+
 #include <cstdint>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#define EMBER_QUANT_X86_AVX2 1
-#include <immintrin.h>
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-#define EMBER_QUANT_X86_VNNI 1
-#endif
-#endif
-
 namespace ember::detail {
-
 using dot_function = float (*)(const void* weight_row, const void* activation, int64_t n);
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_DOT_SIMD_HPP
 
-#if defined(EMBER_QUANT_X86_AVX2)
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
 
-#if defined(EMBER_QUANT_X86_VNNI)
-inline constexpr const char* simd_isa_name = "avx512-vnni";
-#else
-inline constexpr const char* simd_isa_name = "avx2";
-#endif
-
+#if defined(EMBER_TIER_AVX2)
 namespace x86 {
 
 // fp16 -> f32 in hardware: the same value as fp16_to_f32 (NaNs come back quiet).
@@ -76,7 +69,7 @@ inline __m256i unpack_nibbles(const uint8_t* bytes) {
 // (a <= 255 holds, no saturation as long as a*b pairs fit int16, which every
 // caller's ranges guarantee: a <= 128, |b| <= 128).
 inline __m256i dot_u8_s8(__m256i a, __m256i b) {
-#if defined(EMBER_QUANT_X86_VNNI)
+#if defined(EMBER_TIER_AVX512)
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b);
 #else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
@@ -400,11 +393,17 @@ inline dot_function vec_dot_function_simd_of(dtype weight_type) {
     }
 }
 
-#else  // no SIMD version for this target
+#else  // no SIMD version in this tier
 
-inline constexpr const char* simd_isa_name = "scalar";
 inline dot_function vec_dot_function_simd_of(dtype) { return nullptr; }
 
 #endif
 
-}  // namespace ember::detail
+// This tier's dot product of a type: the SIMD one, else the portable one.
+inline vec_dot_function tier_vec_dot_of(dtype type) {
+    if (const vec_dot_function simd = vec_dot_function_simd_of(type)) return simd;
+    return vec_dot_function_scalar_of(type);
+}
+
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

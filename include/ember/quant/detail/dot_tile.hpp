@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_DOT_TILE_HPP
+#define EMBER_QUANT_DETAIL_DOT_TILE_HPP
 // Tiles of dot products for prefill: several weight rows times several
 // activation rows at once, so each unpacked weight block is reused across
 // tokens and each activation block across rows (register blocking). Prompt
@@ -38,7 +39,13 @@ inline void dot_tile_by_rows(const void* weights, size_t weight_stride, int64_t 
                 Dot(w + static_cast<size_t>(r) * weight_stride, a + static_cast<size_t>(t) * activation_stride, n);
 }
 
-#if defined(EMBER_QUANT_X86_VNNI)
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_DOT_TILE_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX512)
 namespace x86 {
 
 // Four 8-lane int32 vectors -> one 4-lane vector of their horizontal sums.
@@ -320,4 +327,5 @@ inline dot_tile_function dot_tile_function_simd_of(dtype weight_type) {
 inline dot_tile_function dot_tile_function_simd_of(dtype) { return nullptr; }
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_GEMM_REPACKED_HPP
+#define EMBER_QUANT_DETAIL_GEMM_REPACKED_HPP
 // Prefill GEMM for quantized weights on AVX-512 VNNI: many tokens times a
 // chunk of weight rows, with the rows repacked on the fly so one vpdpbusd
 // computes 16 rows at once.
@@ -94,6 +95,12 @@ inline size_t gemm_scratch_bytes(dtype weight_type, int64_t n) {
     return gemm_rows * static_cast<size_t>(n) + 8 * gemm_rows * groups + 64;
 }
 
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_GEMM_REPACKED_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
 // Packs one activation row, quantized to vec_dot_type(weight_type), for the GEMM.
 inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, int64_t n, uint8_t* packed) {
     const gemm_format format = gemm_format_of(weight_type);
@@ -102,7 +109,7 @@ inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, in
         for (int64_t b = 0; b < n / 32; ++b, packed += record) {
             const uint8_t* block = quantized + 34 * b;
             std::memcpy(packed, block + 2, 32);
-#if defined(EMBER_QUANT_X86_AVX2)
+#if defined(EMBER_TIER_AVX2)
             // on the per-token path (decoding packs every matmul's input): sum
             // the 32 quants as unsigned (q + 128) with vpsadbw
             const __m256i sums = _mm256_sad_epu8(_mm256_xor_si256(x86::load_256(block + 2), _mm256_set1_epi8(static_cast<char>(0x80))),
@@ -142,8 +149,7 @@ inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, in
     }
 }
 
-#if defined(EMBER_QUANT_X86_VNNI) && defined(__AVX512BW__)
-#define EMBER_QUANT_GEMM_REPACKED 1
+#if defined(EMBER_TIER_AVX512)
 namespace x86 {
 
 // ---- unpacking one row's 32-element run to 32 unsigned bytes ----------------------
@@ -373,4 +379,5 @@ inline void gemm_repacked(dtype, const uint8_t*, size_t, int64_t, const uint8_t*
                           uint8_t*) {}
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_GEMV_VNNI_HPP
+#define EMBER_QUANT_DETAIL_GEMV_VNNI_HPP
 // Decode GEMV for quantized weights on AVX-512 VNNI (256-bit forms): a run
 // of weight rows times one activation row, the shape of every product when
 // generating a token.
@@ -26,6 +27,7 @@
 #include "ember/quant/blocks.hpp"
 #include "ember/quant/detail/common.hpp"
 #include "ember/quant/detail/dot_simd.hpp"
+#include "ember/core/detail/tier_target.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -48,8 +50,13 @@ enum class gemv_input {
 // Bytes pack_block_groups writes for an activation of n values.
 inline size_t block_groups_bytes(int64_t n) { return static_cast<size_t>((n / 32 + 3) / 4) * 256; }
 
-#if defined(EMBER_QUANT_X86_VNNI) && defined(__AVX512BW__)
-#define EMBER_QUANT_GEMV_VNNI 1
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_GEMV_VNNI_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX512)
 namespace x86 {
 
 // The record's -128·Σa in lane 0 of an otherwise zero vector, divided by
@@ -125,8 +132,7 @@ inline void gemv_legacy(const uint8_t* weights, size_t stride, int64_t rows, con
     }
 }
 
-#if defined(__AVX512VBMI__)
-#define EMBER_QUANT_GEMV_BLOCK_GROUPS 1
+// (VBMI: compiled for it, used only where the CPU has it)
 // Q4_0 rows four blocks (72 bytes, 128 values) per step, in 512-bit
 // registers: one row at a time, as above, but with a quarter of the
 // instructions per byte (from cache, 1024 x 1024: 12-13 -> 21-23 GB/s per
@@ -160,7 +166,7 @@ struct q4_0_group_permutes {
 inline constexpr q4_0_group_permutes q4_0_group_permute{};
 
 // One activation row of Q8_0 blocks -> block groups (block_groups_bytes(n)).
-inline void pack_block_groups(const uint8_t* quantized, int64_t n, uint8_t* out) {
+EMBER_TARGET_AVX512_VBMI inline void pack_block_groups(const uint8_t* quantized, int64_t n, uint8_t* out) {
     const int64_t blocks = n / 32;
     std::memset(out, 0, block_groups_bytes(n));
     for (int64_t b = 0; b < blocks; ++b) {
@@ -180,7 +186,7 @@ inline void pack_block_groups(const uint8_t* quantized, int64_t n, uint8_t* out)
 }
 
 // One group of four blocks: acc += (codes · y + correction) · dx · dy, lane-wise.
-inline __m512 q4_0_group(const uint8_t* w, const uint8_t* y, const __m512i& quant_permute, const __m512i& scale_permute,
+EMBER_TARGET_AVX512_VBMI inline __m512 q4_0_group(const uint8_t* w, const uint8_t* y, const __m512i& quant_permute, const __m512i& scale_permute,
                          __m512 acc) {
     const __m512i first = _mm512_loadu_si512(w), shifted = _mm512_loadu_si512(w + 8);
     const __m512i packed = _mm512_permutex2var_epi8(first, quant_permute, shifted);
@@ -192,7 +198,7 @@ inline __m512 q4_0_group(const uint8_t* w, const uint8_t* y, const __m512i& quan
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc);
 }
 
-inline void gemv_q4_0_groups(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n,
+EMBER_TARGET_AVX512_VBMI inline void gemv_q4_0_groups(const uint8_t* weights, size_t stride, int64_t rows, const uint8_t* activation, int64_t n,
                              float* out) {
     const __m512i quant_permute = _mm512_load_si512(q4_0_group_permute.quants);
     const __m512i scale_permute = _mm512_load_si512(q4_0_group_permute.scales);
@@ -221,7 +227,6 @@ inline void gemv_q4_0_groups(const uint8_t* weights, size_t stride, int64_t rows
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even, odd)) + horizontal_sum(tail);
     }
 }
-#endif
 
 // Q4_K's 12 scale bytes -> 8 scales (bytes 0-7) and 8 mins (bytes 8-15), as
 // ggml's AVX2 code unpacks them: four 32-bit word operations.
@@ -333,11 +338,10 @@ inline gemv_function gemv_function_of(dtype type, gemv_input& input) {
     input = legacy ? gemv_input::records : gemv_input::quantized;
     switch (type) {
         case dtype::q8_0: return x86::gemv_legacy<x86::legacy_q8_0>;
-#if defined(EMBER_QUANT_GEMV_BLOCK_GROUPS)
-        case dtype::q4_0: input = gemv_input::block_groups; return x86::gemv_q4_0_groups;
-#else
-        case dtype::q4_0: return x86::gemv_legacy<x86::legacy_q4_0>;
-#endif
+        case dtype::q4_0:
+            if (!has_cpu_feature(cpu_feature::avx512vbmi)) return x86::gemv_legacy<x86::legacy_q4_0>;
+            input = gemv_input::block_groups;
+            return x86::gemv_q4_0_groups;
         case dtype::q5_0: return x86::gemv_legacy<x86::legacy_q5_0>;
         case dtype::q4_k: return x86::gemv_q4_k;
         case dtype::q6_k: return x86::gemv_q6_k;
@@ -351,4 +355,5 @@ inline gemv_function gemv_function_of(dtype, gemv_input& input) {
 }
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

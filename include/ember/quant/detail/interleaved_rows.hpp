@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_INTERLEAVED_ROWS_HPP
+#define EMBER_QUANT_DETAIL_INTERLEAVED_ROWS_HPP
 // Q4_0, Q5_0, Q4_K and Q6_K weights with 8 rows interleaved: a load-time layout (when
 // weights are copied into memory, load_options::use_mmap = false) that lets
 // one decode instruction serve 8 rows.
@@ -35,7 +36,7 @@
 // results differ by float rounding only (tests/test_interleaved_weights.cpp).
 
 #include "ember/core/dtype.hpp"
-#include "ember/quant/dequantize.hpp"
+#include "ember/quant/portable.hpp"
 #include "ember/quant/detail/common.hpp"
 #include "ember/quant/detail/dot_simd.hpp"
 #include "ember/quant/detail/gemm_repacked.hpp"
@@ -46,71 +47,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ember/core/detail/tier_target.hpp"
+
 namespace ember::detail {
 
 inline constexpr int interleaved_rows = 8;
 
-// ---- layout (portable) ---------------------------------------------------------------
-
-// Whether this target decodes `type` from interleaved rows (and so whether
-// a loader should interleave them).
-inline bool can_interleave(dtype type);
-
-#if defined(EMBER_QUANT_X86_AVX2)
-namespace x86 {
-// Block b's 16 quant bytes of rows r and r + 4 side by side (v[r], r < 4),
-// transposed as 32-bit elements within each 128-bit half: v[c] then holds
-// dword c of rows 0..3 | 4..7 — chunk c of the interleaved block. The same
-// transpose takes chunks back to rows (it is its own inverse).
-inline void transpose_quant_words(__m256i (&v)[4]) {
-    const __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]), a1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]), a3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    v[0] = _mm256_unpacklo_epi64(a0, a2);
-    v[1] = _mm256_unpackhi_epi64(a0, a2);
-    v[2] = _mm256_unpacklo_epi64(a1, a3);
-    v[3] = _mm256_unpackhi_epi64(a1, a3);
-}
-}  // namespace x86
-#endif
-
-// Bytes [offset, offset + 16) of 8 rows' blocks <-> 4 chunks of 32 bytes at
-// `out` (chunk c: bytes offset+4c..offset+4c+3 of rows 0..7): the quants of
-// the 32-value legacy formats.
-inline void interleave_quarters(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out) {
-#if defined(EMBER_QUANT_X86_AVX2)
-    __m256i v[4];
-    for (int r = 0; r < 4; ++r) v[r] = _mm256_set_m128i(x86::load_128(row[r + 4] + offset), x86::load_128(row[r] + offset));
-    x86::transpose_quant_words(v);
-    for (int c = 0; c < 4; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * c), v[c]);
-#else
-    for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 4; ++c) std::memcpy(out + 32 * c + 4 * r, row[r] + offset + 4 * c, 4);
-#endif
-}
-inline void deinterleave_quarters(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset) {
-#if defined(EMBER_QUANT_X86_AVX2)
-    __m256i v[4];
-    for (int c = 0; c < 4; ++c) v[c] = x86::load_256(in + 32 * c);
-    x86::transpose_quant_words(v);
-    for (int r = 0; r < 4; ++r) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r] + offset), _mm256_castsi256_si128(v[r]));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r + 4] + offset), _mm256_extracti128_si256(v[r], 1));
-    }
-#else
-    for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 4; ++c) std::memcpy(row[r] + offset + 4 * c, in + 32 * c + 4 * r, 4);
-#endif
-}
-
-// Q4_0: block b of 8 plain rows (row r's block at row[r]) <-> interleaved block.
-inline void interleave_q4_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
-    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(out + 2 * r, row[r], 2);
-    interleave_quarters(row, 2, out + 16);
-}
-inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
-    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(row[r], in + 2 * r, 2);
-    deinterleave_quarters(in + 16, row, 2);
-}
+// Q6_K: where row bytes [32i, 32i + 32) (ql for i < 4, then qh) start in
+// an interleaved block: half h, slot k of each 96-byte chunk run.
+inline size_t q6_k_piece_start(int i) { return i < 4 ? 144 + 768 * (i / 2) + 32 * (i % 2) : 144 + 768 * (i - 4) + 64; }
 
 // Q5_0's 32 high bits, reordered so that the GEMV finds chunk c's with two
 // shifts: bit 4c+i (value 4c+i) goes to bit c of byte i, bit 16+4c+i to bit
@@ -134,140 +79,6 @@ struct q5_0_high_bit_tables {
 inline constexpr q5_0_high_bit_tables q5_0_high_bits{};
 inline uint32_t permute_bits(const uint32_t (&table)[4][256], uint32_t bits) {
     return table[0][bits & 0xFF] | table[1][bits >> 8 & 0xFF] | table[2][bits >> 16 & 0xFF] | table[3][bits >> 24];
-}
-
-// Q5_0: [ d x 8 ][ high bits of rows 0..7, reordered ][ chunks as Q4_0's ]
-// (8 x 22 = 176 bytes per block index).
-inline void interleave_q5_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(out + 2 * r, row[r], 2);
-        store_u32(out + 16 + 4 * r, permute_bits(q5_0_high_bits.forward, load_u32(row[r] + 2)));
-    }
-    interleave_quarters(row, 6, out + 48);
-}
-inline void deinterleave_q5_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(row[r], in + 2 * r, 2);
-        store_u32(row[r] + 2, permute_bits(q5_0_high_bits.inverse, load_u32(in + 16 + 4 * r)));
-    }
-    deinterleave_quarters(in + 48, row, 6);
-}
-
-// Bytes [offset, offset + 32) of 8 rows' blocks <-> 8 chunks of 32 bytes,
-// `stride` bytes apart from `out` (chunk c: bytes offset+4c..offset+4c+3 of
-// rows 0..7).
-inline void interleave_piece(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out, size_t stride = 32) {
-#if defined(EMBER_QUANT_GEMM_REPACKED)
-    __m256i v[8];  // row r's 32 bytes; transposed: chunk c of rows 0..7
-    for (int r = 0; r < interleaved_rows; ++r) v[r] = x86::load_256(row[r] + offset);
-    x86::transpose_8x8(v);
-    for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + stride * c), v[c]);
-#else
-    for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 8; ++c) std::memcpy(out + stride * c + 4 * r, row[r] + offset + 4 * c, 4);
-#endif
-}
-inline void deinterleave_piece(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset, size_t stride = 32) {
-#if defined(EMBER_QUANT_GEMM_REPACKED)
-    __m256i v[8];  // the transpose is its own inverse
-    for (int c = 0; c < 8; ++c) v[c] = x86::load_256(in + stride * c);
-    x86::transpose_8x8(v);
-    for (int r = 0; r < interleaved_rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(row[r] + offset), v[r]);
-#else
-    for (int r = 0; r < interleaved_rows; ++r)
-        for (int c = 0; c < 8; ++c) std::memcpy(row[r] + offset + 4 * c, in + stride * c + 4 * r, 4);
-#endif
-}
-
-// Q4_K: block b of 8 plain rows <-> interleaved block (the layout above).
-inline void interleave_q4_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(out + 2 * r, row[r], 2);
-        std::memcpy(out + 16 + 2 * r, row[r] + 2, 2);
-        for (int k = 0; k < 12; ++k) out[32 + 8 * k + r] = row[r][4 + k];
-    }
-    for (int p = 0; p < 4; ++p) interleave_piece(row, 16 + 32 * p, out + 128 + 256 * p);
-}
-inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(row[r], in + 2 * r, 2);
-        std::memcpy(row[r] + 2, in + 16 + 2 * r, 2);
-        for (int k = 0; k < 12; ++k) row[r][4 + k] = in[32 + 8 * k + r];
-    }
-    for (int p = 0; p < 4; ++p) deinterleave_piece(in + 128 + 256 * p, row, 16 + 32 * p);
-}
-
-// Q6_K: block b of 8 plain rows <-> interleaved block (the layout above).
-// Row bytes [32i, 32i + 32) (ql for i < 4, then qh) go to half h, slot k of
-// each 96-byte chunk run.
-inline size_t q6_k_piece_start(int i) { return i < 4 ? 144 + 768 * (i / 2) + 32 * (i % 2) : 144 + 768 * (i - 4) + 64; }
-inline void interleave_q6_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(out + 2 * r, row[r] + 208, 2);
-        for (int s = 0; s < 16; ++s) out[16 + 8 * s + r] = row[r][192 + s];
-    }
-    for (int i = 0; i < 6; ++i) interleave_piece(row, 32 * i, out + q6_k_piece_start(i), 96);
-}
-inline void deinterleave_q6_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
-    for (int r = 0; r < interleaved_rows; ++r) {
-        std::memcpy(row[r] + 208, in + 2 * r, 2);
-        for (int s = 0; s < 16; ++s) row[r][192 + s] = in[16 + 8 * s + r];
-    }
-    for (int i = 0; i < 6; ++i) deinterleave_piece(in + q6_k_piece_start(i), row, 32 * i, 96);
-}
-
-// `count` (a multiple of 8) plain rows of n values of `type` (interleavable),
-// `stride` bytes apart -> interleaved groups at `out` (count * row bytes).
-inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
-    const int64_t blocks = n / traits_of(type).block_size;
-    const size_t block_bytes = traits_of(type).block_bytes;
-    for (int64_t first = 0; first < count; first += interleaved_rows) {
-        const uint8_t* row[interleaved_rows];
-        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
-        for (int64_t b = 0; b < blocks; ++b, out += interleaved_rows * block_bytes) {
-            switch (type) {
-                case dtype::q5_0: interleave_q5_0_block(row, out); break;
-                case dtype::q4_k: interleave_q4_k_block(row, out); break;
-                case dtype::q6_k: interleave_q6_k_block(row, out); break;
-                default: interleave_q4_0_block(row, out); break;
-            }
-            for (const uint8_t*& block : row) block += block_bytes;
-        }
-    }
-}
-
-// The inverse: `count` rows (a multiple of 8) from the interleaved groups at
-// `groups` back to plain rows `stride` bytes apart.
-inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
-    const int64_t blocks = n / traits_of(type).block_size;
-    const size_t block_bytes = traits_of(type).block_bytes;
-    for (int64_t first = 0; first < count; first += interleaved_rows) {
-        uint8_t* row[interleaved_rows];
-        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
-        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * block_bytes) {
-            switch (type) {
-                case dtype::q5_0: deinterleave_q5_0_block(groups, row); break;
-                case dtype::q4_k: deinterleave_q4_k_block(groups, row); break;
-                case dtype::q6_k: deinterleave_q6_k_block(groups, row); break;
-                default: deinterleave_q4_0_block(groups, row); break;
-            }
-            for (uint8_t*& block : row) block += block_bytes;
-        }
-    }
-}
-
-// One row of an interleaved tensor as floats (token embeddings that double
-// as the output): its group turned back a block index at a time.
-inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t row_bytes, int64_t row, int64_t n, float* out) {
-    const int64_t values = traits_of(type).block_size;
-    const size_t block_bytes = traits_of(type).block_bytes;
-    const uint8_t* group = data + static_cast<size_t>(row / interleaved_rows * interleaved_rows) * row_bytes;
-    const dequantize_function dequantize = dequantize_function_of(type);
-    uint8_t plain[interleaved_rows * 210];  // the largest interleaved block: Q6_K's
-    for (int64_t b = 0; b < n / values; ++b, group += interleaved_rows * block_bytes, out += values) {
-        deinterleave_rows(type, group, interleaved_rows, values, plain, block_bytes);
-        dequantize(plain + static_cast<size_t>(row % interleaved_rows) * block_bytes, out, values);
-    }
 }
 
 // The kernel's arithmetic one lane at a time, for tests: `rows` (a multiple
@@ -373,10 +184,204 @@ inline void gemv_interleaved_q6_k_scalar(const uint8_t* groups, int64_t rows, co
     }
 }
 
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_INTERLEAVED_ROWS_HPP
+
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX2)
+namespace x86 {
+// Block b's 16 quant bytes of rows r and r + 4 side by side (v[r], r < 4),
+// transposed as 32-bit elements within each 128-bit half: v[c] then holds
+// dword c of rows 0..3 | 4..7 — chunk c of the interleaved block. The same
+// transpose takes chunks back to rows (it is its own inverse).
+inline void transpose_quant_words(__m256i (&v)[4]) {
+    const __m256i a0 = _mm256_unpacklo_epi32(v[0], v[1]), a1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i a2 = _mm256_unpacklo_epi32(v[2], v[3]), a3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    v[0] = _mm256_unpacklo_epi64(a0, a2);
+    v[1] = _mm256_unpackhi_epi64(a0, a2);
+    v[2] = _mm256_unpacklo_epi64(a1, a3);
+    v[3] = _mm256_unpackhi_epi64(a1, a3);
+}
+}  // namespace x86
+#endif
+
+// Bytes [offset, offset + 16) of 8 rows' blocks <-> 4 chunks of 32 bytes at
+// `out` (chunk c: bytes offset+4c..offset+4c+3 of rows 0..7): the quants of
+// the 32-value legacy formats.
+inline void interleave_quarters(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out) {
+#if defined(EMBER_TIER_AVX2)
+    __m256i v[4];
+    for (int r = 0; r < 4; ++r) v[r] = _mm256_set_m128i(x86::load_128(row[r + 4] + offset), x86::load_128(row[r] + offset));
+    x86::transpose_quant_words(v);
+    for (int c = 0; c < 4; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * c), v[c]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 4; ++c) std::memcpy(out + 32 * c + 4 * r, row[r] + offset + 4 * c, 4);
+#endif
+}
+inline void deinterleave_quarters(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset) {
+#if defined(EMBER_TIER_AVX2)
+    __m256i v[4];
+    for (int c = 0; c < 4; ++c) v[c] = x86::load_256(in + 32 * c);
+    x86::transpose_quant_words(v);
+    for (int r = 0; r < 4; ++r) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r] + offset), _mm256_castsi256_si128(v[r]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row[r + 4] + offset), _mm256_extracti128_si256(v[r], 1));
+    }
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 4; ++c) std::memcpy(row[r] + offset + 4 * c, in + 32 * c + 4 * r, 4);
+#endif
+}
+
+// Q4_0: block b of 8 plain rows (row r's block at row[r]) <-> interleaved block.
+inline void interleave_q4_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(out + 2 * r, row[r], 2);
+    interleave_quarters(row, 2, out + 16);
+}
+inline void deinterleave_q4_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) std::memcpy(row[r], in + 2 * r, 2);
+    deinterleave_quarters(in + 16, row, 2);
+}
+
+// Q5_0: [ d x 8 ][ high bits of rows 0..7, reordered ][ chunks as Q4_0's ]
+// (8 x 22 = 176 bytes per block index).
+inline void interleave_q5_0_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r], 2);
+        store_u32(out + 16 + 4 * r, permute_bits(q5_0_high_bits.forward, load_u32(row[r] + 2)));
+    }
+    interleave_quarters(row, 6, out + 48);
+}
+inline void deinterleave_q5_0_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r], in + 2 * r, 2);
+        store_u32(row[r] + 2, permute_bits(q5_0_high_bits.inverse, load_u32(in + 16 + 4 * r)));
+    }
+    deinterleave_quarters(in + 48, row, 6);
+}
+
+// Bytes [offset, offset + 32) of 8 rows' blocks <-> 8 chunks of 32 bytes,
+// `stride` bytes apart from `out` (chunk c: bytes offset+4c..offset+4c+3 of
+// rows 0..7).
+inline void interleave_piece(const uint8_t* const (&row)[interleaved_rows], size_t offset, uint8_t* out, size_t stride = 32) {
+#if defined(EMBER_TIER_AVX512)
+    __m256i v[8];  // row r's 32 bytes; transposed: chunk c of rows 0..7
+    for (int r = 0; r < interleaved_rows; ++r) v[r] = x86::load_256(row[r] + offset);
+    x86::transpose_8x8(v);
+    for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + stride * c), v[c]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 8; ++c) std::memcpy(out + stride * c + 4 * r, row[r] + offset + 4 * c, 4);
+#endif
+}
+inline void deinterleave_piece(const uint8_t* in, uint8_t* const (&row)[interleaved_rows], size_t offset, size_t stride = 32) {
+#if defined(EMBER_TIER_AVX512)
+    __m256i v[8];  // the transpose is its own inverse
+    for (int c = 0; c < 8; ++c) v[c] = x86::load_256(in + stride * c);
+    x86::transpose_8x8(v);
+    for (int r = 0; r < interleaved_rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(row[r] + offset), v[r]);
+#else
+    for (int r = 0; r < interleaved_rows; ++r)
+        for (int c = 0; c < 8; ++c) std::memcpy(row[r] + offset + 4 * c, in + stride * c + 4 * r, 4);
+#endif
+}
+
+// Q4_K: block b of 8 plain rows <-> interleaved block (the layout above).
+inline void interleave_q4_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r], 2);
+        std::memcpy(out + 16 + 2 * r, row[r] + 2, 2);
+        for (int k = 0; k < 12; ++k) out[32 + 8 * k + r] = row[r][4 + k];
+    }
+    for (int p = 0; p < 4; ++p) interleave_piece(row, 16 + 32 * p, out + 128 + 256 * p);
+}
+inline void deinterleave_q4_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r], in + 2 * r, 2);
+        std::memcpy(row[r] + 2, in + 16 + 2 * r, 2);
+        for (int k = 0; k < 12; ++k) row[r][4 + k] = in[32 + 8 * k + r];
+    }
+    for (int p = 0; p < 4; ++p) deinterleave_piece(in + 128 + 256 * p, row, 16 + 32 * p);
+}
+
+// Q6_K: block b of 8 plain rows <-> interleaved block (the layout above).
+// Row bytes [32i, 32i + 32) (ql for i < 4, then qh) go to half h, slot k of
+// each 96-byte chunk run.
+inline void interleave_q6_k_block(const uint8_t* const (&row)[interleaved_rows], uint8_t* out) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(out + 2 * r, row[r] + 208, 2);
+        for (int s = 0; s < 16; ++s) out[16 + 8 * s + r] = row[r][192 + s];
+    }
+    for (int i = 0; i < 6; ++i) interleave_piece(row, 32 * i, out + q6_k_piece_start(i), 96);
+}
+inline void deinterleave_q6_k_block(const uint8_t* in, uint8_t* const (&row)[interleaved_rows]) {
+    for (int r = 0; r < interleaved_rows; ++r) {
+        std::memcpy(row[r] + 208, in + 2 * r, 2);
+        for (int s = 0; s < 16; ++s) row[r][192 + s] = in[16 + 8 * s + r];
+    }
+    for (int i = 0; i < 6; ++i) deinterleave_piece(in + q6_k_piece_start(i), row, 32 * i, 96);
+}
+
+// `count` (a multiple of 8) plain rows of n values of `type` (interleavable),
+// `stride` bytes apart -> interleaved groups at `out` (count * row bytes).
+inline void interleave_rows(dtype type, const uint8_t* rows, size_t stride, int64_t count, int64_t n, uint8_t* out) {
+    const int64_t blocks = n / traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
+    for (int64_t first = 0; first < count; first += interleaved_rows) {
+        const uint8_t* row[interleaved_rows];
+        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
+        for (int64_t b = 0; b < blocks; ++b, out += interleaved_rows * block_bytes) {
+            switch (type) {
+                case dtype::q5_0: interleave_q5_0_block(row, out); break;
+                case dtype::q4_k: interleave_q4_k_block(row, out); break;
+                case dtype::q6_k: interleave_q6_k_block(row, out); break;
+                default: interleave_q4_0_block(row, out); break;
+            }
+            for (const uint8_t*& block : row) block += block_bytes;
+        }
+    }
+}
+
+// The inverse: `count` rows (a multiple of 8) from the interleaved groups at
+// `groups` back to plain rows `stride` bytes apart.
+inline void deinterleave_rows(dtype type, const uint8_t* groups, int64_t count, int64_t n, uint8_t* rows, size_t stride) {
+    const int64_t blocks = n / traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
+    for (int64_t first = 0; first < count; first += interleaved_rows) {
+        uint8_t* row[interleaved_rows];
+        for (int r = 0; r < interleaved_rows; ++r) row[r] = rows + static_cast<size_t>(first + r) * stride;
+        for (int64_t b = 0; b < blocks; ++b, groups += interleaved_rows * block_bytes) {
+            switch (type) {
+                case dtype::q5_0: deinterleave_q5_0_block(groups, row); break;
+                case dtype::q4_k: deinterleave_q4_k_block(groups, row); break;
+                case dtype::q6_k: deinterleave_q6_k_block(groups, row); break;
+                default: deinterleave_q4_0_block(groups, row); break;
+            }
+            for (uint8_t*& block : row) block += block_bytes;
+        }
+    }
+}
+
+// One row of an interleaved tensor as floats (token embeddings that double
+// as the output): its group turned back a block index at a time.
+inline void dequantize_interleaved_row(dtype type, const uint8_t* data, size_t row_bytes, int64_t row, int64_t n, float* out) {
+    const int64_t values = traits_of(type).block_size;
+    const size_t block_bytes = traits_of(type).block_bytes;
+    const uint8_t* group = data + static_cast<size_t>(row / interleaved_rows * interleaved_rows) * row_bytes;
+    const dequantize_function dequantize = tier_dequantize_of(type);
+    uint8_t plain[interleaved_rows * 210];  // the largest interleaved block: Q6_K's
+    for (int64_t b = 0; b < n / values; ++b, group += interleaved_rows * block_bytes, out += values) {
+        deinterleave_rows(type, group, interleaved_rows, values, plain, block_bytes);
+        dequantize(plain + static_cast<size_t>(row % interleaved_rows) * block_bytes, out, values);
+    }
+}
+
 // ---- decode GEMV (AVX-512 VNNI, 256-bit forms) -----------------------------------------
 
-#if defined(EMBER_QUANT_X86_VNNI) && defined(__AVX512BW__)
-#define EMBER_QUANT_GEMV_INTERLEAVED 1
+#if defined(EMBER_TIER_AVX512)
 namespace x86 {
 
 // `rows` (a multiple of 8) interleaved rows; the activation as above. The
@@ -506,6 +511,16 @@ inline void gemv_interleaved_q4_k(const uint8_t* groups, size_t, int64_t rows, c
     }
 }
 
+// Helpers of the Q6_K GEMV. (Functions rather than lambdas: GCC warns that a
+// lambda returning a vector changes the ABI when the tier's target is set by
+// a pragma region.) The offset sum −32·Σa of sub-block `sub`; four bytes
+// broadcast as an int32; a sub-block's sums times its 8 rows' int8 scales.
+inline __m256i q6_k_offset_sum(const int16_t* bsums, int sub) { return _mm256_set1_epi32(-32 * bsums[sub]); }
+inline __m256i broadcast_u32(const uint8_t* bytes) { return _mm256_set1_epi32(static_cast<int>(load_u32(bytes))); }
+inline __m256i q6_k_scaled(__m256i sum, const uint8_t* scales, int sub) {
+    return _mm256_mullo_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * sub))));
+}
+
 // Q6_K: per half h of the block, chunk c holds values 128h + 32k + 4c..+3 of
 // each row for k = 0..3 (two ql words: low nibbles k = 0, 1, high k = 2, 3;
 // a qh word: bits 2k, 2k+1), which fall in sub-block
@@ -523,11 +538,12 @@ inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, c
                 const uint8_t* chunks = groups + 144 + 768 * half;  // 96 bytes per c: ql low, ql high, qh
                 const auto* a = reinterpret_cast<const uint8_t*>(y->qs) + 128 * half;
                 // written out per k, not as loops over arrays: GCC keeps such arrays on the stack
-                auto offset_sum = [&](int sub) { return _mm256_set1_epi32(-32 * y->bsums[8 * half + sub]); };
-                auto broadcast = [](const uint8_t* bytes) { return _mm256_set1_epi32(static_cast<int>(load_u32(bytes))); };
+                // (functions, not lambdas, for the vector results: see q6_k_offset_sum)
+                const int16_t* bsums = y->bsums + 8 * half;
                 for (int s = 0; s < 2; ++s) {  // chunks 4s..4s+3: sub-blocks 8h + 2k + s
                     for (int line = 0; line < 6; ++line) prefetch(chunks + 384 * s + prefetch_ahead + 64 * line);
-                    __m256i sum_0 = offset_sum(s), sum_1 = offset_sum(2 + s), sum_2 = offset_sum(4 + s), sum_3 = offset_sum(6 + s);
+                    __m256i sum_0 = q6_k_offset_sum(bsums, s), sum_1 = q6_k_offset_sum(bsums, 2 + s), sum_2 = q6_k_offset_sum(bsums, 4 + s),
+                            sum_3 = q6_k_offset_sum(bsums, 6 + s);
                     for (int c = 4 * s; c < 4 * s + 4; ++c) {
                         const uint8_t* chunk = chunks + 96 * c;
                         const __m256i low_a = load_256(chunk), low_b = load_256(chunk + 32), high = load_256(chunk + 64);
@@ -537,17 +553,14 @@ inline void gemv_interleaved_q6_k(const uint8_t* groups, size_t, int64_t rows, c
                         const __m256i q_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low_a, 4), low_mask), _mm256_and_si256(high, high_mask));
                         const __m256i q_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low_b, 4), low_mask),
                                                             _mm256_and_si256(_mm256_srli_epi16(high, 2), high_mask));
-                        sum_0 = _mm256_dpbusd_epi32(sum_0, q_0, broadcast(a + 4 * c));
-                        sum_1 = _mm256_dpbusd_epi32(sum_1, q_1, broadcast(a + 32 + 4 * c));
-                        sum_2 = _mm256_dpbusd_epi32(sum_2, q_2, broadcast(a + 64 + 4 * c));
-                        sum_3 = _mm256_dpbusd_epi32(sum_3, q_3, broadcast(a + 96 + 4 * c));
+                        sum_0 = _mm256_dpbusd_epi32(sum_0, q_0, broadcast_u32(a + 4 * c));
+                        sum_1 = _mm256_dpbusd_epi32(sum_1, q_1, broadcast_u32(a + 32 + 4 * c));
+                        sum_2 = _mm256_dpbusd_epi32(sum_2, q_2, broadcast_u32(a + 64 + 4 * c));
+                        sum_3 = _mm256_dpbusd_epi32(sum_3, q_3, broadcast_u32(a + 96 + 4 * c));
                     }
-                    auto scaled = [&](__m256i sum, int sub) {  // times the 8 rows' int8 scales of sub-block 8h + sub
-                        const auto* scales = reinterpret_cast<const __m128i*>(groups + 16 + 8 * (8 * half + sub));
-                        return _mm256_mullo_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64(scales)));
-                    };
-                    total = _mm256_add_epi32(total, _mm256_add_epi32(_mm256_add_epi32(scaled(sum_0, s), scaled(sum_1, 2 + s)),
-                                                                     _mm256_add_epi32(scaled(sum_2, 4 + s), scaled(sum_3, 6 + s))));
+                    const uint8_t* scales = groups + 16 + 64 * half;
+                    total = _mm256_add_epi32(total, _mm256_add_epi32(_mm256_add_epi32(q6_k_scaled(sum_0, scales, s), q6_k_scaled(sum_1, scales, 2 + s)),
+                                                                     _mm256_add_epi32(q6_k_scaled(sum_2, scales, 4 + s), q6_k_scaled(sum_3, scales, 6 + s))));
                 }
             }
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(_mm256_cvtph_ps(load_128(groups)), _mm256_set1_ps(y->d)), acc);
@@ -580,4 +593,5 @@ inline gemv_function interleaved_gemv_function_of(dtype, gemv_input& input) {
 inline bool can_interleave(dtype) { return false; }
 #endif
 
-}  // namespace ember::detail
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef EMBER_QUANT_DETAIL_QUANTIZE_SIMD_HPP
+#define EMBER_QUANT_DETAIL_QUANTIZE_SIMD_HPP
 // SIMD activation quantizers (x86 AVX2): the 8-bit formats the dot products
 // take are made once per matrix-vector product, on the per-token path, so
 // they get vector versions. Every operation is element-wise and the same as
@@ -13,16 +14,18 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define EMBER_QUANT_X86_AVX2_QUANTIZE 1
-#endif
+#include "ember/core/detail/tier_target.hpp"
+#include "ember/quant/portable.hpp"
 
 namespace ember::detail {
-
 using quantize_row_function = void (*)(const float* in, void* blocks, int64_t n);
+}  // namespace ember::detail
+#endif  // EMBER_QUANT_DETAIL_QUANTIZE_SIMD_HPP
 
-#if defined(EMBER_QUANT_X86_AVX2_QUANTIZE)
+#if defined(EMBER_TIER)
+namespace ember::detail::EMBER_TIER {
+
+#if defined(EMBER_TIER_AVX2)
 namespace x86 {
 
 inline float horizontal_max(__m256 v) {
@@ -147,4 +150,11 @@ inline quantize_row_function quantize_function_simd_of(dtype type) {
 inline quantize_row_function quantize_function_simd_of(dtype) { return nullptr; }
 #endif
 
-}  // namespace ember::detail
+// This tier's quantizer into a type: the SIMD one, else the portable one.
+inline quantize_function tier_quantize_of(dtype type) {
+    if (const quantize_function simd = quantize_function_simd_of(type)) return simd;
+    return quantize_function_scalar_of(type);
+}
+
+}  // namespace ember::detail::EMBER_TIER
+#endif  // EMBER_TIER
