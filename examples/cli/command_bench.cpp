@@ -92,15 +92,18 @@ int run_bench(const std::vector<std::string>& args) {
     const double bytes_per_token = double(bytes_read_per_token(**model));
     const double achieved = bytes_per_token * tg;
     std::printf("model: %s (%.1f MB read per token)\n", path.c_str(), bytes_per_token / 1e6);
-    std::printf("threads: %d, load: %.1f ms (%s)\n", threads, load_seconds * 1e3, use_mmap ? "mapped" : "copied, --no-mmap");
+    const std::string isa(ember::isa_name(ember::active_isa()));
+    std::printf("threads: %d, load: %.1f ms (%s), isa: %s\n", threads, load_seconds * 1e3, use_mmap ? "mapped" : "copied, --no-mmap",
+                isa.c_str());
     std::printf("prompt processing: %d tokens in %.3f s = %.1f tok/s\n", n_prompt, prompt_seconds, pp);
     std::printf("generation: %d tokens in %.3f s = %.2f tok/s\n", n_generate, generate_seconds, tg);
     std::printf("read bandwidth: %.1f GB/s measured, %.1f GB/s achieved by generation (%.0f%%)\n", bandwidth / 1e9,
                 achieved / 1e9, 100.0 * achieved / bandwidth);
     std::printf("{\"pp_tok_s\":%.2f,\"tg_tok_s\":%.2f,\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"load_ms\":%.1f,"
-                "\"use_mmap\":%s,\"bytes_per_token\":%.0f,\"bandwidth_gb_s\":%.2f,\"achieved_gb_s\":%.2f,\"bandwidth_fraction\":%.3f}\n",
-                pp, tg, threads, n_prompt, n_generate, load_seconds * 1e3, use_mmap ? "true" : "false", bytes_per_token, bandwidth / 1e9,
-                achieved / 1e9, achieved / bandwidth);
+                "\"use_mmap\":%s,\"isa\":\"%s\",\"bytes_per_token\":%.0f,\"bandwidth_gb_s\":%.2f,\"achieved_gb_s\":%.2f,"
+                "\"bandwidth_fraction\":%.3f}\n",
+                pp, tg, threads, n_prompt, n_generate, load_seconds * 1e3, use_mmap ? "true" : "false", isa.c_str(), bytes_per_token,
+                bandwidth / 1e9, achieved / 1e9, achieved / bandwidth);
     return 0;
 }
 

@@ -2,11 +2,13 @@
 // file; exit 1 with a one-line reason when the file is invalid.
 #include "command.hpp"
 
+#include <ember/core/isa.hpp>
 #include <ember/io/gguf.hpp>
 #include <ember/model/model_config.hpp>
 
 #include <cinttypes>
 #include <cstring>
+#include <string>
 
 namespace ember_cli {
 namespace {
@@ -89,6 +91,8 @@ int run_info(const std::vector<std::string>& args) {
 
     std::printf("file: %s\nsize: %zu bytes\nGGUF version: %u\nalignment: %u\n", path.c_str(), file->file_size(),
                 file->version(), file->alignment());
+    // the kernels' ISA tier on this CPU (under EMBER_MAX_ISA, if set)
+    std::printf("isa: %s\n", std::string(ember::isa_name(ember::active_isa())).c_str());
     std::printf("\nmetadata (%zu keys):\n", file->metadata().size());
     for (const auto& entry : file->metadata())
         std::printf("  %-48.*s %s\n", static_cast<int>(entry.key.size()), entry.key.data(), describe(entry.value).c_str());
