@@ -105,8 +105,24 @@ TEST_CASE("f16 attention scores: the reference's dot product, vector = scalar, c
     }
 }
 
+// The tiled attention's three kernels of the tier in use (only the avx512
+// tier has vector versions; the others are the scalar ones).
+struct tiled_kernels {
+    void (*scores)(const float*, const float*, size_t, float, size_t, float*);
+    double (*exponentials)(float*, float);
+    void (*accumulate)(const float*, const float*, size_t, size_t, float*);
+};
+tiled_kernels tiled_kernels_in_use() {
+#if defined(EMBER_ISA_X86)
+    if (ember::active_isa() == ember::isa::avx512)
+        return {ember::detail::avx512::tiled::scores, ember::detail::avx512::tiled::exponentials, ember::detail::avx512::tiled::accumulate};
+#endif
+    return {ember::detail::generic::tiled::scores, ember::detail::generic::tiled::exponentials, ember::detail::generic::tiled::accumulate};
+}
+
 TEST_CASE("tiled attention: vector kernels = scalar kernels; the whole = exact softmax attention") {
     std::mt19937 rng(3);
+    const tiled_kernels tiled = tiled_kernels_in_use();
     for (size_t head_dim : {64u, 128u}) {
         INFO("head_dim " << head_dim);
         // the three kernels on one tile, with 0 < valid <= 64 keys
@@ -114,17 +130,17 @@ TEST_CASE("tiled attention: vector kernels = scalar kernels; the whole = exact s
         std::vector<float> keys_t = random_floats(64 * head_dim, rng), values = random_floats(64 * head_dim, rng);
         for (size_t valid : {1u, 17u, 64u}) {
             std::vector<float> a(64), b(64);
-            ember::detail::tiled::scores(query.data(), keys_t.data(), head_dim, 0.1f, valid, a.data());
+            tiled.scores(query.data(), keys_t.data(), head_dim, 0.1f, valid, a.data());
             ember::detail::tiled::scores_scalar(query.data(), keys_t.data(), head_dim, 0.1f, valid, b.data());
             CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * 64) == 0);
             const float max = *std::max_element(a.begin(), a.begin() + valid);
-            const double sum_a = ember::detail::tiled::exponentials(a.data(), max);
+            const double sum_a = tiled.exponentials(a.data(), max);
             const double sum_b = ember::detail::tiled::exponentials_scalar(b.data(), max);
             CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * 64) == 0);
             CHECK(sum_a == sum_b);
             for (size_t j = valid; j < 64; ++j) CHECK(a[j] == 0.0f);  // masked keys weigh nothing
             std::vector<float> acc_a = random_floats(head_dim, rng), acc_b = acc_a;
-            ember::detail::tiled::accumulate(a.data(), values.data(), valid, head_dim, acc_a.data());
+            tiled.accumulate(a.data(), values.data(), valid, head_dim, acc_a.data());
             ember::detail::tiled::accumulate_scalar(b.data(), values.data(), valid, head_dim, acc_b.data());
             CHECK(std::memcmp(acc_a.data(), acc_b.data(), sizeof(float) * head_dim) == 0);
         }

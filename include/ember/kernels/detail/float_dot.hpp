@@ -84,6 +84,74 @@ inline float sum_lanes(__m512 v) {
 
 inline __m256i load_8_halves(const uint8_t* bytes) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes)); }
 
+// bf16 -> f32 is a 16-bit shift.
+inline __m256 widen_bf16(__m128i halves) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16)); }
+
+#if !defined(EMBER_TIER_AVX512)
+// The avx2 tier's products of one weight row with T activation rows
+// (x_stride apart) at once: the weights are loaded (and widened) once for all
+// T, and out[t] is bit for bit the one-row product of row t (the one-row
+// functions are T = 1), so a prompt's tokens and a decoded token sum in the
+// same order: prefill equals token-by-token decoding exactly. (An f16 KV
+// cache and attention accumulator turn last-bit differences of a projection
+// into ~1e-4 of the logits.) Per row: four 8-lane FMA chains over 32-element
+// steps (leftover 8-element steps into the first), folded (0 + 1) + (2 + 3),
+// then the lanes, then the last elements one explicit FMA each (a compiler's
+// contraction of a scalar tail could differ between inlined copies).
+inline float fma_scalar(float a, float b, float c) { return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c))); }
+
+// Loads 8 weights at an element index, and one weight, of each float format.
+struct f32_weights {
+    const uint8_t* bytes;
+    __m256 load(size_t at) const { return _mm256_loadu_ps(reinterpret_cast<const float*>(bytes) + at); }
+    float element(size_t at) const { return load_f32(bytes + 4 * at); }
+};
+struct f16_weights {
+    const uint8_t* bytes;
+    __m256 load(size_t at) const { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 2 * at))); }
+    float element(size_t at) const { return _cvtsh_ss(load_u16(bytes + 2 * at)); }
+};
+
+template <int T, class Weights>
+inline void dot_tokens(const Weights& weights, const float* x, size_t x_stride, size_t n, float* out) {
+    __m256 a[T][4];
+    for (int t = 0; t < T; ++t) a[t][0] = a[t][1] = a[t][2] = a[t][3] = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (size_t c = 0; c < 4; ++c) {
+            const __m256 w = weights.load(i + 8 * c);
+            for (int t = 0; t < T; ++t) a[t][c] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + t * x_stride + i + 8 * c), a[t][c]);
+        }
+    for (; i + 8 <= n; i += 8) {
+        const __m256 w = weights.load(i);
+        for (int t = 0; t < T; ++t) a[t][0] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + t * x_stride + i), a[t][0]);
+    }
+    for (int t = 0; t < T; ++t) {
+        float sum = sum_lanes(_mm256_add_ps(_mm256_add_ps(a[t][0], a[t][1]), _mm256_add_ps(a[t][2], a[t][3])));
+        for (size_t j = i; j < n; ++j) sum = fma_scalar(weights.element(j), x[t * x_stride + j], sum);
+        out[t] = sum;
+    }
+}
+
+// bf16 x bf16: two chains over 16-element steps.
+template <int T>
+inline void dot_bf16_tokens(const uint8_t* weights, const uint16_t* x, size_t x_stride, size_t n, float* out) {
+    __m256 a[T][2];
+    for (int t = 0; t < T; ++t) a[t][0] = a[t][1] = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t c = 0; c < 2; ++c) {
+            const __m256 w = widen_bf16(load_128(weights + 2 * (i + 8 * c)));
+            for (int t = 0; t < T; ++t) a[t][c] = _mm256_fmadd_ps(w, widen_bf16(load_128(x + t * x_stride + i + 8 * c)), a[t][c]);
+        }
+    for (int t = 0; t < T; ++t) {
+        float sum = sum_lanes(_mm256_add_ps(a[t][0], a[t][1]));
+        for (size_t j = i; j < n; ++j) sum = fma_scalar(bf16_to_f32(load_u16(weights + 2 * j)), bf16_to_f32(x[t * x_stride + j]), sum);
+        out[t] = sum;
+    }
+}
+#endif
+
 inline float dot_f32(const uint8_t* weights, const float* x, size_t n) {
     const auto* w = reinterpret_cast<const float*>(weights);  // unaligned loads only
     size_t i = 0;
@@ -97,19 +165,14 @@ inline float dot_f32(const uint8_t* weights, const float* x, size_t n) {
     }
     for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
     float sum = sum_lanes(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-#else
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-    float sum = sum_lanes(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-#endif
     for (; i < n; ++i) sum += load_f32(weights + 4 * i) * x[i];
     return sum;
+#else
+    (void)w, (void)i;
+    float sum;
+    dot_tokens<1>(f32_weights{weights}, x, 0, n, &sum);
+    return sum;
+#endif
 }
 
 inline float dot_f16(const uint8_t* weights, const float* x, size_t n) {
@@ -127,26 +190,15 @@ inline float dot_f16(const uint8_t* weights, const float* x, size_t n) {
     for (; i + 16 <= n; i += 16)
         a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(load_8_halves(weights + 2 * i)), _mm512_loadu_ps(x + i), a0);
     float sum = sum_lanes(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-#else
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-    auto load = [&](size_t at) {
-        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(weights + 2 * at)));
-    };
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(load(i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(load(i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(load(i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x + i), a0);
-    float sum = sum_lanes(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-#endif
     for (; i < n; ++i) sum += _cvtsh_ss(load_u16(weights + 2 * i)) * x[i];
     return sum;
+#else
+    (void)i;
+    float sum;
+    dot_tokens<1>(f16_weights{weights}, x, 0, n, &sum);
+    return sum;
+#endif
 }
-
-// bf16 -> f32 is a 16-bit shift.
-inline __m256 widen_bf16(__m128i halves) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16)); }
 
 #if defined(EMBER_TIER_AVX512)
 // vdpbf16ps: pairs of bf16 products added into f32 lanes (where the CPU has AVX512-BF16)
@@ -169,7 +221,6 @@ inline float dot_bf16(const uint8_t* weights, const uint16_t* x, size_t n) {
 #if defined(EMBER_TIER_AVX512)
     static const bool pairs = has_cpu_feature(cpu_feature::avx512bf16);
     if (pairs) return dot_bf16_pairs(weights, x, n);
-#endif
     size_t i = 0;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (; i + 16 <= n; i += 16) {
@@ -179,6 +230,11 @@ inline float dot_bf16(const uint8_t* weights, const uint16_t* x, size_t n) {
     float sum = sum_lanes(_mm256_add_ps(a0, a1));
     for (; i < n; ++i) sum += bf16_to_f32(load_u16(weights + 2 * i)) * bf16_to_f32(x[i]);
     return sum;
+#else
+    float sum;
+    dot_bf16_tokens<1>(weights, x, 0, n, &sum);
+    return sum;
+#endif
 }
 
 // The same rounding as f32_to_fp16 (nearest even) in hardware.
@@ -235,6 +291,61 @@ inline float dot_bf16_row(const uint8_t* weights, const uint16_t* x, size_t n) {
     return dot_bf16_scalar(weights, x, n);
 #endif
 }
+
+// out[t * out_stride] = dot_*_row(weights, x + t * x_stride, n) for t <
+// n_tokens, bit for bit; in the avx2 tier three tokens per pass over the row.
+#if defined(EMBER_TIER_AVX2) && !defined(EMBER_TIER_AVX512)
+template <class Activation, void (*One)(const uint8_t*, const Activation*, size_t, size_t, float*),
+          void (*Two)(const uint8_t*, const Activation*, size_t, size_t, float*),
+          void (*Three)(const uint8_t*, const Activation*, size_t, size_t, float*)>
+inline void dot_row_tokens(const uint8_t* weights, const Activation* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                           size_t out_stride) {
+    float sums[3];
+    size_t t = 0;
+    for (; t + 3 <= n_tokens; t += 3) {
+        Three(weights, x + t * x_stride, x_stride, n, sums);
+        for (size_t k = 0; k < 3; ++k) out[(t + k) * out_stride] = sums[k];
+    }
+    const size_t left = n_tokens - t;
+    if (left == 0) return;
+    (left == 2 ? Two : One)(weights, x + t * x_stride, x_stride, n, sums);
+    for (size_t k = 0; k < left; ++k) out[(t + k) * out_stride] = sums[k];
+}
+template <int T>
+inline void dot_f32_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n, float* out) {
+    x86::dot_tokens<T>(x86::f32_weights{weights}, x, x_stride, n, out);
+}
+template <int T>
+inline void dot_f16_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n, float* out) {
+    x86::dot_tokens<T>(x86::f16_weights{weights}, x, x_stride, n, out);
+}
+inline void dot_f32_row_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                               size_t out_stride) {
+    dot_row_tokens<float, dot_f32_tokens<1>, dot_f32_tokens<2>, dot_f32_tokens<3>>(weights, x, x_stride, n_tokens, n, out, out_stride);
+}
+inline void dot_f16_row_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                               size_t out_stride) {
+    dot_row_tokens<float, dot_f16_tokens<1>, dot_f16_tokens<2>, dot_f16_tokens<3>>(weights, x, x_stride, n_tokens, n, out, out_stride);
+}
+inline void dot_bf16_row_tokens(const uint8_t* weights, const uint16_t* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                                size_t out_stride) {
+    dot_row_tokens<uint16_t, x86::dot_bf16_tokens<1>, x86::dot_bf16_tokens<2>, x86::dot_bf16_tokens<3>>(weights, x, x_stride, n_tokens,
+                                                                                                       n, out, out_stride);
+}
+#else
+inline void dot_f32_row_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                               size_t out_stride) {
+    for (size_t t = 0; t < n_tokens; ++t) out[t * out_stride] = dot_f32_row(weights, x + t * x_stride, n);
+}
+inline void dot_f16_row_tokens(const uint8_t* weights, const float* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                               size_t out_stride) {
+    for (size_t t = 0; t < n_tokens; ++t) out[t * out_stride] = dot_f16_row(weights, x + t * x_stride, n);
+}
+inline void dot_bf16_row_tokens(const uint8_t* weights, const uint16_t* x, size_t x_stride, size_t n_tokens, size_t n, float* out,
+                                size_t out_stride) {
+    for (size_t t = 0; t < n_tokens; ++t) out[t * out_stride] = dot_bf16_row(weights, x + t * x_stride, n);
+}
+#endif
 
 inline void round_to_f16(const float* in, float* out, size_t n) {
 #if defined(EMBER_TIER_AVX2)

@@ -15,11 +15,11 @@
 //    One token: a dot product per row (decode: memory-bound, streams each
 //    weight byte once). Several tokens: vec_dot_tile, whose register-blocked
 //    micro-kernels reuse each unpacked weight block across four tokens.
-//  - Float weights, few tokens: SIMD dot products straight from the mapped
-//    f32/f16/bf16 rows (F16C / AVX-512 conversion, AVX512-BF16 vdpbf16ps).
-//  - Float weights, many tokens: f32 tiles are used in place, f16/bf16 tiles
-//    are converted into per-thread scratch (no more than a tile of any weight
-//    is ever expanded), and each tile is one Eigen GEMM.
+//  - Float weights (f32/f16/bf16): SIMD dot products straight from the
+//    mapped rows (F16C / AVX-512 conversion, AVX512-BF16 vdpbf16ps), each
+//    bit for bit the decode one, so prefill equals token-by-token decoding;
+//    the avx512 tier multiplies many tokens with its float GEMM instead
+//    (gemm_float.hpp: weights converted per 16-row group in scratch).
 //  - Weights with interleaved rows (load_options::use_mmap = false) decode
 //    with their own GEMV; for several tokens each chunk of rows is turned
 //    back into plain rows in per-thread scratch first (a few KB per 16 rows,
@@ -35,8 +35,6 @@
 #include "ember/kernels/detail/gemm_float.hpp"
 #include "ember/quant/dot.hpp"
 #include "ember/quant/quantize.hpp"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <memory>
@@ -76,7 +74,7 @@ public:
           activations_((max_tokens * row_bytes(dtype::q8_k, round_up(max_columns, 256)) + 7) / 8),
           // + 15 tokens: the float GEMM packs tokens in tiles of 16
           rounded_inputs_((max_tokens + 15) * max_columns),
-          rounded_16_(std::min<size_t>(max_tokens, 8) * max_columns),
+          rounded_16_(max_tokens * max_columns),
           packed_activations_(max_tokens * packed_row_bytes(max_columns) / 8) {}
 
     float* tile(int thread) { return tiles_.data() + static_cast<size_t>(thread) * tile_rows * columns_; }
@@ -84,7 +82,7 @@ public:
     uint8_t* activations() { return reinterpret_cast<uint8_t*>(activations_.data()); }
     // Room for n_tokens input rows rounded to a lower precision, as floats.
     float* rounded_inputs() { return rounded_inputs_.data(); }
-    // Room for up to 8 input rows as 16-bit patterns (bf16 decoding).
+    // Room for n_tokens input rows as 16-bit patterns (bf16 weights).
     uint16_t* rounded_inputs_16() { return rounded_16_.data(); }
     // Room for n_tokens activation rows packed for the repacked GEMM, and
     // the bytes one such row takes at most.
@@ -111,11 +109,9 @@ private:
 };
 
 namespace detail {
-using row_major_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 // From this many tokens on, quantized products go through the tile kernels
-// (from repacked_min_tokens on through the repacked GEMM, where the target
-// and type have one) and float products through Eigen's GEMM.
+// (from repacked_min_tokens on through the repacked GEMM, where the tier
+// and type have one) and float products through the avx512 tier's GEMM.
 inline constexpr size_t tile_min_tokens = 2;
 inline constexpr size_t repacked_min_tokens = 8;
 inline constexpr size_t gemm_min_tokens = 8;
@@ -347,19 +343,23 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
     });
 }
 
-// Float weights, few tokens: one SIMD dot product per (row, token), the row
-// read from memory once and from L1 for the other tokens.
+// Float weights, few tokens (outside the avx512 tier, any number): each
+// (row, token) product is bit for bit the decode one (dot_*_row), so a
+// prompt's logits equal token-by-token decoding's. Three tokens per pass
+// over a row where the tier batches them (their activations stay in L1, a
+// chunk's rows in L2).
 inline void matmul_float_rows(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                               thread_pool& pool, matmul_scratch& scratch) {
     const size_t columns = weight.columns(), rows = weight.rows(), weight_stride = weight.row_bytes();
-    const size_t chunk = rows_per_chunk(rows, weight_stride, 1, pool.size());
+    const size_t chunk = rows_per_chunk(rows, weight_stride, n_tokens, pool.size());
     if (weight.type == dtype::bf16) {
         uint16_t* rounded = scratch.rounded_inputs_16();
         round_to_bf16(x, rounded, n_tokens * columns);
         for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
-            for (size_t r = first; r < last; ++r)
-                for (size_t t = 0; t < n_tokens; ++t)
-                    out[t * out_stride + r] = dot_bf16_row(weight.row(r), rounded + t * columns, columns);
+            for (size_t t = 0; t < n_tokens; t += 3)
+                for (size_t r = first; r < last; ++r)
+                    dot_bf16_row_tokens(weight.row(r), rounded + t * columns, columns, std::min<size_t>(3, n_tokens - t), columns,
+                                        out + t * out_stride + r, out_stride);
         });
         return;
     }
@@ -368,10 +368,11 @@ inline void matmul_float_rows(const tensor_view& weight, const float* x, size_t 
         round_to_f16(x, rounded, n_tokens * columns);
         x = rounded;
     }
-    const auto dot = weight.type == dtype::f16 ? dot_f16_row : dot_f32_row;
+    const auto dot = weight.type == dtype::f16 ? dot_f16_row_tokens : dot_f32_row_tokens;
     for_row_chunks(pool, rows, chunk, [&](size_t first, size_t last, int) {
-        for (size_t r = first; r < last; ++r)
-            for (size_t t = 0; t < n_tokens; ++t) out[t * out_stride + r] = dot(weight.row(r), x + t * columns, columns);
+        for (size_t t = 0; t < n_tokens; t += 3)
+            for (size_t r = first; r < last; ++r)
+                dot(weight.row(r), x + t * columns, columns, std::min<size_t>(3, n_tokens - t), columns, out + t * out_stride + r, out_stride);
     });
 }
 
@@ -397,43 +398,21 @@ inline void matmul_float_packed(const tensor_view& weight, const float* x, size_
 }
 #endif
 
-// Float (or any dequantizable) weights, many tokens: Eigen GEMM per tile of
-// rows (f32 in place, other types converted into per-thread scratch).
-inline void matmul_float_tiles(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
-                               thread_pool& pool, matmul_scratch& scratch) {
-    const size_t columns = weight.columns();
-    const size_t rows = weight.rows();
-    const size_t tiles = (rows + matmul_scratch::tile_rows - 1) / matmul_scratch::tile_rows;
+// Any other dequantizable weight (loading refuses types ember cannot
+// compute with, so this is a safety net): each row to floats in the thread's
+// scratch, then f32 dot products.
+inline void matmul_dequantized_rows(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
+                                    thread_pool& pool, matmul_scratch& scratch) {
+    const size_t columns = weight.columns(), rows = weight.rows();
     const dequantize_function dequantize = tier_dequantize_of(weight.type);
-    if (weight.type == dtype::f16 || weight.type == dtype::bf16) {
-        float* rounded = scratch.rounded_inputs();
-        for_tokens(pool, n_tokens, [&](size_t t) {
-            const float* in = x + t * columns;
-            float* row = rounded + t * columns;
-            if (weight.type == dtype::f16) round_to_f16(in, row, columns);
-            else round_to_bf16_values(in, row, columns);
-        });
-        x = rounded;
-    }
-    Eigen::Map<const row_major_matrix> input(x, static_cast<Eigen::Index>(n_tokens), static_cast<Eigen::Index>(columns));
-
-    pool.parallel_for(tiles, [&](size_t tile, int thread) {
-        const size_t first = tile * matmul_scratch::tile_rows;
-        const size_t count = std::min(matmul_scratch::tile_rows, rows - first);
-        const float* tile_values;
-        if (weight.type == dtype::f32) {
-            tile_values = reinterpret_cast<const float*>(weight.row(first));
-        } else {
-            float* buffer = scratch.tile(thread);
-            dequantize(weight.row(first), buffer, static_cast<int64_t>(count * columns));
-            tile_values = buffer;
+    if (!dequantize) return;
+    for_row_chunks(pool, rows, rows_per_chunk(rows, weight.row_bytes(), n_tokens, pool.size()), [&](size_t first, size_t last, int thread) {
+        float* row = scratch.tile(thread);
+        for (size_t r = first; r < last; ++r) {
+            dequantize(weight.row(r), row, static_cast<int64_t>(columns));
+            for (size_t t = 0; t < n_tokens; ++t)
+                out[t * out_stride + r] = dot_f32_row(reinterpret_cast<const uint8_t*>(row), x + t * columns, columns);
         }
-        Eigen::Map<const row_major_matrix> tile_matrix(tile_values, static_cast<Eigen::Index>(count),
-                                                       static_cast<Eigen::Index>(columns));
-        Eigen::Map<row_major_matrix, 0, Eigen::OuterStride<>> output(
-            out + first, static_cast<Eigen::Index>(n_tokens), static_cast<Eigen::Index>(count),
-            Eigen::OuterStride<>(static_cast<Eigen::Index>(out_stride)));
-        output.noalias() = input * tile_matrix.transpose();
     });
 }
 
@@ -454,15 +433,12 @@ inline void tier_matmul(const tensor_view& weight, const float* x, size_t n_toke
         return;
     }
     const bool float_weights = weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16;
-    if (float_weights && n_tokens < gemm_min_tokens) {
-        matmul_float_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
+    if (!float_weights) return matmul_dequantized_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
 #if defined(EMBER_TIER_AVX512)
-    } else if (float_weights && weight.columns() % 16 == 0) {
-        matmul_float_packed(weight, x, n_tokens, out, out_stride, pool, scratch);
+    if (n_tokens >= gemm_min_tokens && weight.columns() % 16 == 0)
+        return matmul_float_packed(weight, x, n_tokens, out, out_stride, pool, scratch);
 #endif
-    } else {
-        matmul_float_tiles(weight, x, n_tokens, out, out_stride, pool, scratch);
-    }
+    matmul_float_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
 }
 
 
