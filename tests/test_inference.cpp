@@ -87,15 +87,12 @@ void check_decoder(const model_expectation& expectation) {
         }
         greedy_agree_min = std::min(greedy_agree_min, agree);
         const bool agrees = agree >= std::min(expectation.greedy_must_match, entry.greedy.size());
-        if (ember::active_isa() == ember::isa::avx512) {
-            CHECK(agrees);
-        } else {
-            // ember reproduces the AVX-512 reference's roundings (its exp, its
-            // reduction orders) only in the avx512 tier; elsewhere quantized
-            // greedy runs part at other near-ties (tests/README.md)
-            if (expectation.greedy_must_match == 24) CHECK(agrees);
-            else WARN(agrees);
-        }
+        // Asserted in the avx2 and avx512 tiers, whose kernels reproduce the
+        // reference's roundings where they show (tests/README.md); the generic
+        // tier's portable products sum in other orders, and its quantized
+        // greedy runs may part at other near-ties.
+        if (ember::active_isa() != ember::isa::generic || expectation.greedy_must_match == 24) CHECK(agrees);
+        else WARN(agrees);
     }
     const std::string label = std::string(expectation.name) + (expectation.copy ? " (no mmap)" : "");
     std::printf("| %-30s | %10.3e | %10.3e | %2zu/24 |\n", label.c_str(), worst_max, worst_rms, greedy_agree_min);

@@ -85,7 +85,7 @@ TEST_CASE("each tier's kernel tables are built for that tier") {
         CHECK(ember::detail::kernel_tier_of(tier).tier == tier);
         // every type with a portable dot product has one in every tier
         for (ember::dtype type : {ember::dtype::q4_0, ember::dtype::q8_0, ember::dtype::q4_k, ember::dtype::q6_k})
-            CHECK(ember::detail::quant_kernels_of(tier).of(type).vec_dot != nullptr);
+            CHECK(static_cast<bool>(ember::detail::quant_kernels_of(tier).of(type).vec_dot));
     }
     // the repacked GEMM and interleaved rows are the avx512 tier's only
     CHECK_FALSE(ember::detail::quant_kernels_of(ember::isa::generic).of(ember::dtype::q8_0).gemm_repacked);

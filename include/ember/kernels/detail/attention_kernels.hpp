@@ -366,7 +366,7 @@ inline bool for_head_dim(size_t head_dim, Args... args) {
     }
 }
 
-// The widest vector the target has, then AVX2, for this head size.
+// The widest vector the tier has, then AVX2, for this head size.
 template <template <class, int> class Kernel, class... Args>
 inline bool run_vectorised(size_t head_dim, Args... args) {
 #if defined(EMBER_TIER_AVX512)
@@ -483,7 +483,7 @@ inline void attend(const float* query, const uint16_t* keys, const uint16_t* val
 }
 
 // f32 -> f16 bit patterns (round to nearest even), e.g. keys and values
-// into the cache; F16C where the target has it.
+// into the cache; F16C where the tier has it.
 inline void convert_to_f16(const float* in, uint16_t* out, size_t n) {
     size_t i = 0;
 #if defined(EMBER_TIER_AVX2)

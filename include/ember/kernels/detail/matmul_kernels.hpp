@@ -210,7 +210,7 @@ namespace ember::detail::EMBER_TIER {
 struct decode_rows {
     const tensor_view* weight = nullptr;
     float* out = nullptr;
-    gemv_function gemv = nullptr;     // quantized, with a GEMV for this target
+    gemv_function gemv = nullptr;     // quantized, with a GEMV in this tier
     vec_dot_function dot = nullptr;   // quantized, without
     const uint8_t* input = nullptr;   // the quantized (or packed) activation
     const float* floats = nullptr;    // f32 / f16 weights: the (f16-rounded) activation
@@ -234,7 +234,7 @@ struct decode_rows {
     }
 };
 
-// The GEMV for a weight (its type and layout) on this target, or nullptr,
+// The GEMV for a weight (its type and layout) in this tier, or nullptr,
 // and the activation it reads.
 inline gemv_function gemv_for(const tensor_view& weight, gemv_input& input) {
     const quant_type_kernels& kernels = quant_tier_table().of(weight.type);
@@ -243,7 +243,7 @@ inline gemv_function gemv_for(const tensor_view& weight, gemv_input& input) {
 }
 
 // Whether decode_rows handles the weight: quantized with a dot product, or
-// f32/f16/bf16 — and, if its rows are interleaved, this target has their
+// f32/f16/bf16 — and, if its rows are interleaved, this tier has their
 // GEMV (otherwise they take the prompt path, which turns them back).
 inline bool decodable(const tensor_view& weight) {
     if (weight.interleaved && !quant_tier_table().of(weight.type).interleaved_gemv) return false;

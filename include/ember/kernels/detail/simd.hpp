@@ -6,6 +6,9 @@
 //
 // EMBER_KERNELS_XSIMD is defined when xsimd supports the target; every
 // kernel keeps a scalar loop for the tail and for targets it does not.
+// These element-wise kernels are not tiered: xsimd picks its instruction set
+// from the program's own target (SSE2 in a build without -march), and the
+// ISA tiers call them as shared code.
 
 #include <xsimd/xsimd.hpp>
 

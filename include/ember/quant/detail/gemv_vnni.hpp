@@ -14,7 +14,7 @@
 //    records (quants, f32 scale, -128·Σa): the weights' zero point (w + 128,
 //    q - 8, q - 16) becomes one integer added to the first lane of the
 //    accumulator instead of a second multiply; the activation scale is
-//    already f32. Where the target has byte permutes (VBMI), Q4_0 takes four
+//    already f32. Where the CPU has byte permutes (VBMI), Q4_0 takes four
 //    blocks per step instead, from an activation laid out for that
 //    (pack_block_groups).
 //  - Q4_K / Q6_K read plain Q8_K blocks; sub-block scales multiply in the
@@ -332,7 +332,7 @@ inline void gemv_q6_k(const uint8_t* weights, size_t stride, int64_t rows, const
 
 }  // namespace x86
 
-// The GEMV of a weight type on this target, or nullptr, and the activation it reads.
+// The GEMV of a weight type in this tier, or nullptr, and the activation it reads.
 inline gemv_function gemv_function_of(dtype type, gemv_input& input) {
     const bool legacy = type == dtype::q8_0 || type == dtype::q4_0 || type == dtype::q5_0;
     input = legacy ? gemv_input::records : gemv_input::quantized;
