@@ -194,9 +194,103 @@ TEST_CASE("swiglu: silu with the reference's exponential (AVX-512) or close to e
     }
 }
 
+// The repacked GEMM's integer sums at the edges of their ranges (every
+// code at its largest or smallest, activations at -128 / 127, and random
+// bytes): an int16 pair sum that saturated (AVX2's vpmaddubsw) would be off
+// by thousands. Legacy formats: bit for bit the scalar dot products; k-quants
+// within float rounding of them.
+TEST_CASE("repacked GEMM: extreme codes and activations, every format") {
+    using ember::dtype;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> scale(0.5f, 2.0f);
+    for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0, dtype::q4_k, dtype::q6_k}) {
+        if (!ember::detail::has_gemm_repacked(type)) continue;
+        INFO(ember::name_of(type));
+        const int64_t n = 512, rows = 24, tokens = 9;
+        const dtype activation_type = ember::vec_dot_type(type);
+        const size_t row = ember::row_bytes(type, n), activation_row = ember::row_bytes(activation_type, n);
+        const bool legacy = activation_type == dtype::q8_0;
+        for (int pattern = 0; pattern < 3; ++pattern) {
+            // 0: largest codes (Q8_0: -128) x the lowest activation; 1: smallest codes (Q8_0: 127) x 127; 2: random bytes
+            INFO("pattern " << pattern);
+            std::vector<uint8_t> weights(rows * row), activations(tokens * activation_row);
+            for (uint8_t& b : weights)
+                b = pattern == 2 ? static_cast<uint8_t>(rng()) : type == dtype::q8_0 ? (pattern == 0 ? 0x80 : 0x7F) : (pattern == 0 ? 0xFF : 0x00);
+            auto half = [&] { return ember::f32_to_fp16(pattern == 2 ? scale(rng) : 1.0f); };
+            auto put_half = [](uint8_t* at, uint16_t h) { std::memcpy(at, &h, 2); };
+            for (int64_t r = 0; r < rows; ++r) {
+                uint8_t* w = weights.data() + r * row;
+                switch (type) {
+                    case dtype::q8_0: for (int64_t b = 0; b < n / 32; ++b) put_half(w + 34 * b, half()); break;
+                    case dtype::q4_0: for (int64_t b = 0; b < n / 32; ++b) put_half(w + 18 * b, half()); break;
+                    case dtype::q5_0: for (int64_t b = 0; b < n / 32; ++b) put_half(w + 22 * b, half()); break;
+                    case dtype::q4_k: for (int64_t b = 0; b < n / 256; ++b) put_half(w + 144 * b, half()), put_half(w + 144 * b + 2, half()); break;
+                    case dtype::q6_k: for (int64_t b = 0; b < n / 256; ++b) put_half(w + 210 * b + 208, half()); break;
+                    default: break;
+                }
+            }
+            // Q8_0 activations never reach -128 (d = amax / 127): the dot products' sign trick relies on it
+            const int lowest = legacy ? -127 : -128;
+            std::uniform_int_distribution<int> code(lowest, 127);
+            for (int64_t t = 0; t < tokens; ++t) {
+                uint8_t* a = activations.data() + t * activation_row;
+                for (int64_t b = 0; b < (legacy ? n / 32 : n / 256); ++b) {
+                    uint8_t* block = a + (legacy ? 34 : 292) * b;
+                    int8_t* qs = reinterpret_cast<int8_t*>(block + (legacy ? 2 : 4));
+                    const int count = legacy ? 32 : 256;
+                    for (int i = 0; i < count; ++i) qs[i] = static_cast<int8_t>(pattern == 0 ? lowest : pattern == 1 ? 127 : code(rng));
+                    if (legacy) {
+                        put_half(block, half());
+                    } else {
+                        const float d = pattern == 2 ? scale(rng) : 1.0f;
+                        std::memcpy(block, &d, 4);
+                        for (int j = 0; j < 16; ++j) {
+                            int16_t sum = 0;
+                            for (int i = 0; i < 16; ++i) sum = static_cast<int16_t>(sum + qs[16 * j + i]);
+                            std::memcpy(block + 260 + 2 * j, &sum, 2);
+                        }
+                    }
+                }
+            }
+            const size_t packed_row = ember::detail::gemm_activation_bytes(type, n);
+            std::vector<uint8_t> packed(tokens * packed_row);
+            for (int64_t t = 0; t < tokens; ++t)
+                ember::detail::gemm_pack_activation(type, activations.data() + t * activation_row, n, packed.data() + t * packed_row);
+            std::vector<uint8_t> scratch(ember::detail::gemm_scratch_bytes(type, n) + 32);
+            uint8_t* aligned = scratch.data() + (32 - reinterpret_cast<uintptr_t>(scratch.data()) % 32) % 32;
+            std::vector<float> out(tokens * rows);
+            ember::detail::gemm_repacked(type, weights.data(), row, rows, packed.data(), packed_row, tokens, n, out.data(), rows, aligned);
+            const auto scalar = ember::vec_dot_function_scalar_of(type);
+            std::vector<float> w(n), x(n);
+            int wrong = 0;
+            for (int64_t t = 0; t < tokens; ++t) {
+                for (int64_t i = 0; !legacy && i < n; ++i) {  // Q8_K: d · q
+                    const uint8_t* block = activations.data() + t * activation_row + 292 * (i / 256);
+                    float d;
+                    std::memcpy(&d, block, 4);
+                    x[i] = d * static_cast<float>(static_cast<int8_t>(block[4 + i % 256]));
+                }
+                for (int64_t r = 0; r < rows; ++r) {
+                    const float expected = scalar(weights.data() + r * row, activations.data() + t * activation_row, n);
+                    const float got = out[t * rows + r];
+                    if (legacy) {
+                        wrong += bits(got) != bits(expected);
+                        continue;
+                    }
+                    REQUIRE(ember::dequantize_row(type, weights.data() + r * row, w.data(), n));
+                    double magnitude = 0;  // sum of |products|: the scale of float rounding
+                    for (int64_t i = 0; i < n; ++i) magnitude += std::fabs(double(w[i]) * x[i]);
+                    wrong += !(std::fabs(double(got) - expected) <= 1e-5 * magnitude);
+                }
+            }
+            CHECK(wrong == 0);
+        }
+    }
+}
+
 TEST_CASE("repacked GEMM, legacy formats: bit for bit the scalar dot products (the reference's float steps)") {
     using ember::dtype;
-    if (!ember::detail::has_gemm_repacked(dtype::q8_0)) return;  // the avx512 tier's
+    if (!ember::detail::has_gemm_repacked(dtype::q8_0)) return;  // the avx512 and avx2 tiers'
     std::mt19937 rng(21);
     for (dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0}) {
         INFO(ember::name_of(type));
