@@ -87,10 +87,13 @@ TEST_CASE("each tier's kernel tables are built for that tier") {
         for (ember::dtype type : {ember::dtype::q4_0, ember::dtype::q8_0, ember::dtype::q4_k, ember::dtype::q6_k})
             CHECK(static_cast<bool>(ember::detail::quant_kernels_of(tier).of(type).vec_dot));
     }
-    // the repacked GEMM and interleaved rows are the avx512 tier's only
+    // the repacked prompt GEMM is the avx2 and avx512 tiers'; interleaved rows the avx512 tier's only
     CHECK_FALSE(ember::detail::quant_kernels_of(ember::isa::generic).of(ember::dtype::q8_0).gemm_repacked);
-    if (ember::supported_isa() != ember::isa::generic)
+    if (ember::supported_isa() != ember::isa::generic) {
+        for (ember::dtype type : {ember::dtype::q8_0, ember::dtype::q4_0, ember::dtype::q5_0, ember::dtype::q4_k, ember::dtype::q6_k})
+            CHECK(ember::detail::quant_kernels_of(ember::isa::avx2).of(type).gemm_repacked);
         CHECK_FALSE(ember::detail::quant_kernels_of(ember::isa::avx2).of(ember::dtype::q4_0).interleave);
+    }
     if (ember::supported_isa() == ember::isa::avx512)
         CHECK(ember::detail::quant_kernels_of(ember::isa::avx512).of(ember::dtype::q4_0).interleave);
 }

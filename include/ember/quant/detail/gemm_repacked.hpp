@@ -1,8 +1,8 @@
 #ifndef EMBER_QUANT_DETAIL_GEMM_REPACKED_HPP
 #define EMBER_QUANT_DETAIL_GEMM_REPACKED_HPP
-// Prefill GEMM for quantized weights on AVX-512 VNNI: many tokens times a
-// chunk of weight rows, with the rows repacked on the fly so one vpdpbusd
-// computes 16 rows at once.
+// Prefill GEMM for quantized weights (the avx512 tier: AVX-512 VNNI; the avx2
+// tier: vpmaddubsw, further down): many tokens times a chunk of weight rows,
+// with the rows repacked on the fly so one vpdpbusd computes 16 rows at once.
 //
 // Why: the row-major micro-kernels (dot_tile.hpp) give each (row, token)
 // pair its own vector of 8 partial sums, and every 32-element block then
