@@ -438,6 +438,68 @@ TEST_CASE("matmul: every weight type, token count and thread count against an ex
     }
 }
 
+// Each tier's sums, bit for bit: the avx2 tier's GEMM adds as its decode dot
+// products do (so prefill equals decoding), the avx512 tier's in the order
+// of k, one FMA per k.
+TEST_CASE("float GEMM (avx2 and avx512 tiers, 8+ tokens): each product summed as the tier defines") {
+    if (ember::active_isa() < ember::isa::avx2) return;  // the generic tier has no float GEMM
+    const bool avx2 = ember::active_isa() == ember::isa::avx2;
+    std::mt19937 rng(4242);
+    // 1024 and 304: whole 32-element steps and leftover 8-element ones; 40 and
+    // 8 (avx2 only): multiples of 8 that are not of 16, with a bf16 scalar tail
+    std::vector<size_t> column_counts = {1024, 304};
+    if (avx2) column_counts.insert(column_counts.end(), {40, 8});
+    for (dtype type : {dtype::f32, dtype::f16, dtype::bf16}) {
+        for (size_t columns : column_counts) {
+            for (size_t rows : {5u, 37u, 64u}) {
+                const auto weight_bytes = make_weights(type, rows, columns, rng);
+                ember::tensor_view weight;
+                weight.data = weight_bytes.data();
+                weight.type = type;
+                weight.shape = {columns, rows, 1, 1};
+                const size_t row_bytes = weight.row_bytes();
+                std::vector<float> dequantized(rows * columns);
+                ember::dequantize_function_of(type)(weight_bytes.data(), dequantized.data(), static_cast<int64_t>(rows * columns));
+                for (size_t n_tokens : {8u, 19u, 33u}) {
+                    const auto x = random_floats(n_tokens * columns, rng);
+                    const auto effective = effective_activations(type, x, columns);
+                    std::vector<uint16_t> x_bf16(x.size());
+                    ember::detail::round_to_bf16(x.data(), x_bf16.data(), x.size());
+                    for (int threads : {1, 2}) {
+                        INFO(ember::name_of(type) << ": rows " << rows << ", columns " << columns << ", tokens " << n_tokens
+                                                  << ", threads " << threads);
+                        ember::thread_pool pool(threads);
+                        ember::matmul_scratch scratch(threads, columns, 33);
+                        const size_t stride = rows + 3;
+                        std::vector<float> out(n_tokens * stride, -7.0f);
+                        ember::matmul(weight, x.data(), n_tokens, out.data(), stride, pool, scratch);
+                        size_t wrong = 0;
+                        for (size_t t = 0; t < n_tokens; ++t) {
+                            for (size_t r = 0; r < rows; ++r) {
+                                const uint8_t* row = weight_bytes.data() + r * row_bytes;
+                                float sum = 0.0f;
+                                if (!avx2) {
+                                    for (size_t i = 0; i < columns; ++i)
+                                        sum = std::fma(dequantized[r * columns + i], effective[t * columns + i], sum);
+                                } else if (type == dtype::f32) {
+                                    sum = ember::detail::dot_f32_row(row, x.data() + t * columns, columns);
+                                } else if (type == dtype::f16) {
+                                    sum = ember::detail::dot_f16_row(row, effective.data() + t * columns, columns);
+                                } else {
+                                    sum = ember::detail::dot_bf16_row(row, x_bf16.data() + t * columns, columns);
+                                }
+                                wrong += std::memcmp(&sum, &out[t * stride + r], sizeof sum) != 0;
+                            }
+                            for (size_t r = rows; r < stride; ++r) wrong += out[t * stride + r] != -7.0f;  // untouched
+                        }
+                        CHECK(wrong == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("matmul_shared_input: the same results as one matmul per weight") {
     std::mt19937 rng(99);
     const size_t columns = 512;

@@ -18,8 +18,11 @@
 //  - Float weights (f32/f16/bf16): SIMD dot products straight from the
 //    mapped rows (F16C / AVX-512 conversion, AVX512-BF16 vdpbf16ps), each
 //    bit for bit the decode one, so prefill equals token-by-token decoding;
-//    the avx512 tier multiplies many tokens with its float GEMM instead
-//    (gemm_float.hpp: weights converted per 16-row group in scratch).
+//    the avx2 and avx512 tiers multiply many tokens (gemm_min_tokens on)
+//    with their float GEMM instead (gemm_float.hpp: weights converted per
+//    16-row group in scratch). The avx2 one still sums each product as the
+//    decode dot product does (prefill = decoding, bit for bit); the avx512
+//    one sums in the order of k (prefill differs from decoding by rounding).
 //  - Weights with interleaved rows (load_options::use_mmap = false) decode
 //    with their own GEMV; for several tokens each chunk of rows is turned
 //    back into plain rows in per-thread scratch first (a few KB per 16 rows,
@@ -111,7 +114,8 @@ private:
 namespace detail {
 // From this many tokens on, quantized products go through the tile kernels
 // (from repacked_min_tokens on through the repacked GEMM, where the tier
-// and type have one) and float products through the avx512 tier's GEMM.
+// and type have one) and float products through the avx2 / avx512 tiers'
+// GEMM.
 inline constexpr size_t tile_min_tokens = 2;
 inline constexpr size_t repacked_min_tokens = 8;
 inline constexpr size_t gemm_min_tokens = 8;
@@ -343,7 +347,8 @@ inline void matmul_quantized(const tensor_view& weight, const float* x, size_t n
     });
 }
 
-// Float weights, few tokens (outside the avx512 tier, any number): each
+// Float weights, few tokens (generic tier: any number; avx2 / avx512: below
+// gemm_min_tokens, or columns the GEMM does not take): each
 // (row, token) product is bit for bit the decode one (dot_*_row), so a
 // prompt's logits equal token-by-token decoding's. Three tokens per pass
 // over a row where the tier batches them (their activations stay in L1, a
@@ -376,9 +381,10 @@ inline void matmul_float_rows(const tensor_view& weight, const float* x, size_t 
     });
 }
 
-#if defined(EMBER_TIER_AVX512)
-// Float weights, many tokens, AVX-512: activations packed (and rounded) once
-// in tiles of 16 tokens, then 16-row groups of weights packed per task.
+#if defined(EMBER_TIER_AVX2)
+// Float weights, many tokens, AVX2 / AVX-512 (gemm_float.hpp): activations
+// packed (and rounded) once in tiles of 16 tokens, then 16-row groups of
+// weights packed per task.
 inline void matmul_float_packed(const tensor_view& weight, const float* x, size_t n_tokens, float* out, size_t out_stride,
                                 thread_pool& pool, matmul_scratch& scratch) {
     const size_t columns = weight.columns(), rows = weight.rows();
@@ -434,8 +440,8 @@ inline void tier_matmul(const tensor_view& weight, const float* x, size_t n_toke
     }
     const bool float_weights = weight.type == dtype::f32 || weight.type == dtype::f16 || weight.type == dtype::bf16;
     if (!float_weights) return matmul_dequantized_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
-#if defined(EMBER_TIER_AVX512)
-    if (n_tokens >= gemm_min_tokens && weight.columns() % 16 == 0)
+#if defined(EMBER_TIER_AVX2)
+    if (n_tokens >= gemm_min_tokens && weight.columns() % float_gemm_columns == 0)
         return matmul_float_packed(weight, x, n_tokens, out, out_stride, pool, scratch);
 #endif
     matmul_float_rows(weight, x, n_tokens, out, out_stride, pool, scratch);
