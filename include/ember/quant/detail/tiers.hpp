@@ -14,31 +14,8 @@
 #include "ember/quant/detail/quantize_simd.hpp"
 #include "ember/quant/detail/tier_table.hpp"
 
-#if defined(EMBER_TIER) || defined(EMBER_TIER_AVX2) || defined(EMBER_TIER_AVX512)
-#error "ember: a tier pass is already open"
-#endif
-
-#define EMBER_TIER generic
-#include "ember/quant/detail/tier_contents.hpp"
-#undef EMBER_TIER
-
-#if defined(EMBER_ISA_X86)
-#define EMBER_TIER_AVX2 1
-#define EMBER_TIER avx2
-EMBER_TARGET_BEGIN_AVX2
-#include "ember/quant/detail/tier_contents.hpp"
-EMBER_TARGET_END
-#undef EMBER_TIER
-
-#define EMBER_TIER_AVX512 1
-#define EMBER_TIER avx512
-EMBER_TARGET_BEGIN_AVX512
-#include "ember/quant/detail/tier_contents.hpp"
-EMBER_TARGET_END
-#undef EMBER_TIER
-#undef EMBER_TIER_AVX512
-#undef EMBER_TIER_AVX2
-#endif
+#define EMBER_TIER_CONTENTS "ember/quant/detail/tier_contents.hpp"
+#include "ember/core/detail/tier_passes.hpp"
 
 namespace ember::detail {
 
