@@ -149,31 +149,25 @@ inline void gemm_pack_activation(dtype weight_type, const uint8_t* quantized, in
     }
 }
 
-#if defined(EMBER_TIER_AVX512)
+#if defined(EMBER_TIER_AVX2)
 namespace x86 {
 
-// ---- unpacking one row's 32-element run to 32 unsigned bytes ----------------------
+// ---- one row's 32-element run as 32 bytes: both tiers' GEMMs ----------------------
 
-// Run r (elements 32r .. 32r+31) of a row, and the group scales/offsets of
-// the row (written at scales[g * 8], offsets[g * 8]: the row's lane).
-inline __m256i run_q8_0(const uint8_t* row, int64_t r) {
-    return _mm256_xor_si256(load_256(row + 34 * r + 2), _mm256_set1_epi8(static_cast<char>(0x80)));
-}
-inline __m256i run_q4_0(const uint8_t* row, int64_t r) {
-    return _mm256_add_epi8(unpack_nibbles(row + 18 * r + 2), _mm256_set1_epi8(120));
-}
-inline __m256i run_q5_0(const uint8_t* row, int64_t r) {
+// Run r (elements 32r .. 32r+31) of a row as 32 codes (Q8_0: the signed quants).
+inline __m256i code_run_q8_0(const uint8_t* row, int64_t r) { return load_256(row + 34 * r + 2); }
+inline __m256i code_run_q4_0(const uint8_t* row, int64_t r) { return unpack_nibbles(row + 18 * r + 2); }
+inline __m256i code_run_q5_0(const uint8_t* row, int64_t r) {
     const uint8_t* block = row + 22 * r;
-    return _mm256_add_epi8(_mm256_or_si256(unpack_nibbles(block + 6), fifth_bits(load_u32(block + 2))), _mm256_set1_epi8(112));
+    return _mm256_or_si256(unpack_nibbles(block + 6), fifth_bits(load_u32(block + 2)));
 }
-inline __m256i run_q4_k(const uint8_t* row, int64_t r) {
+inline __m256i code_run_q4_k(const uint8_t* row, int64_t r) {
     // super-block r/8, run j = r%8: 32 packed bytes per pair of runs, low nibbles first
-    const uint8_t* packed = row + 144 * (r / 8) + 16 + 32 * ((r % 8) / 2);
-    const __m256i bytes = load_256(packed);
+    const __m256i bytes = load_256(row + 144 * (r / 8) + 16 + 32 * ((r % 8) / 2));
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
     return (r % 2) == 0 ? _mm256_and_si256(bytes, low_mask) : _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_mask);
 }
-inline __m256i run_q6_k(const uint8_t* row, int64_t r) {
+inline __m256i code_run_q6_k(const uint8_t* row, int64_t r) {
     // super-block r/8; half h = (r%8)/4, quarter p = r%4
     const uint8_t* block = row + 210 * (r / 8);
     const int h = static_cast<int>((r % 8) / 4), p = static_cast<int>(r % 4);
@@ -182,8 +176,43 @@ inline __m256i run_q6_k(const uint8_t* row, int64_t r) {
     const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
     const __m256i low = p < 2 ? _mm256_and_si256(ql, low_mask) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low_mask);
     const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p), two_bits), 4);
-    return _mm256_add_epi8(_mm256_or_si256(low, high), _mm256_set1_epi8(96));
+    return _mm256_or_si256(low, high);
 }
+
+// 8x8 transpose of 32-bit elements: out[k] holds dword k of in[0..7].
+inline void transpose_8x8(__m256i (&v)[8]) {
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+}  // namespace x86
+#endif
+
+#if defined(EMBER_TIER_AVX512)
+namespace x86 {
+
+// Run r as the unsigned bytes u = w + 128 (w = q, q - 8, q - 16, q - 32;
+// Q4_K's codes as they are: its min comes in through the offset).
+inline __m256i run_q8_0(const uint8_t* row, int64_t r) {
+    return _mm256_xor_si256(code_run_q8_0(row, r), _mm256_set1_epi8(static_cast<char>(0x80)));
+}
+inline __m256i run_q4_0(const uint8_t* row, int64_t r) { return _mm256_add_epi8(code_run_q4_0(row, r), _mm256_set1_epi8(120)); }
+inline __m256i run_q5_0(const uint8_t* row, int64_t r) { return _mm256_add_epi8(code_run_q5_0(row, r), _mm256_set1_epi8(112)); }
+inline __m256i run_q4_k(const uint8_t* row, int64_t r) { return code_run_q4_k(row, r); }
+inline __m256i run_q6_k(const uint8_t* row, int64_t r) { return _mm256_add_epi8(code_run_q6_k(row, r), _mm256_set1_epi8(96)); }
 
 // Group scales (and offsets) of one row into lane `lane` of the scratch
 // (16 lanes per group).
@@ -215,25 +244,6 @@ inline void row_scales(dtype type, const uint8_t* row, int64_t n, int lane, floa
     }
 }
 
-// 8x8 transpose of 32-bit elements: out[k] holds dword k of in[0..7].
-inline void transpose_8x8(__m256i (&v)[8]) {
-    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
-}
 
 // Repacks `valid` (<= 16) rows; missing rows are zero bytes with zero
 // scales. Per 32-element run: for k = 0..7, rows 0..15's 4 bytes.
@@ -405,50 +415,6 @@ inline void gemm_repacked(dtype type, const uint8_t* weights, size_t weight_stri
 // room to sum in int16), Q4_0/Q5_0/Q4_K ~80-99, Q6_K ~60-64.
 namespace x86 {
 
-// Run r (elements 32r .. 32r+31) of a row as 32 codes (Q8_0: the signed quants).
-inline __m256i code_run_q8_0(const uint8_t* row, int64_t r) { return load_256(row + 34 * r + 2); }
-inline __m256i code_run_q4_0(const uint8_t* row, int64_t r) { return unpack_nibbles(row + 18 * r + 2); }
-inline __m256i code_run_q5_0(const uint8_t* row, int64_t r) {
-    const uint8_t* block = row + 22 * r;
-    return _mm256_or_si256(unpack_nibbles(block + 6), fifth_bits(load_u32(block + 2)));
-}
-inline __m256i code_run_q4_k(const uint8_t* row, int64_t r) {
-    // super-block r/8, run j = r%8: 32 packed bytes per pair of runs, low nibbles first
-    const __m256i bytes = load_256(row + 144 * (r / 8) + 16 + 32 * ((r % 8) / 2));
-    const __m256i low_mask = _mm256_set1_epi8(0x0F);
-    return (r % 2) == 0 ? _mm256_and_si256(bytes, low_mask) : _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_mask);
-}
-inline __m256i code_run_q6_k(const uint8_t* row, int64_t r) {
-    // super-block r/8; half h = (r%8)/4, quarter p = r%4
-    const uint8_t* block = row + 210 * (r / 8);
-    const int h = static_cast<int>((r % 8) / 4), p = static_cast<int>(r % 4);
-    const __m256i ql = load_256(block + 64 * h + 32 * (p & 1));
-    const __m256i qh = load_256(block + 128 + 32 * h);
-    const __m256i low_mask = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
-    const __m256i low = p < 2 ? _mm256_and_si256(ql, low_mask) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low_mask);
-    const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * p), two_bits), 4);
-    return _mm256_or_si256(low, high);
-}
-
-// 8x8 transpose of 32-bit elements: out[k] holds dword k of in[0..7].
-inline void transpose_8x8_epi32(__m256i (&v)[8]) {
-    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
-}
 
 // Repacks `valid` (<= 16) rows, missing rows as zero codes: half h at
 // packed + 8·n·h, run r at + 256·r, step k at + 32·k (rows 8h .. 8h+7).
@@ -465,7 +431,7 @@ inline void repack_code_runs(const uint8_t* rows, size_t stride, int valid, int6
                 const int row = 8 * half + j;
                 v[j] = row < valid ? Run(rows + static_cast<size_t>(row) * stride, r) : _mm256_setzero_si256();
             }
-            transpose_8x8_epi32(v);
+            transpose_8x8(v);
             for (int k = 0; k < 8; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 256 * r + 32 * k), v[k]);
         }
     }
